@@ -1,0 +1,76 @@
+/*
+ * test.h - the unit-test harness: one binary per module, each test a
+ * function, each CHECK counted; the binary ends with "N passed, N failed"
+ * (counting test functions) and exits non-zero on any failure.
+ *
+ * Fixtures: ol_test_fixture("otlp/otlp-http-proto.traces.body") reads a file
+ * under $OLLY_SHARED (default ../shared)/fixtures into malloc'd memory.
+ */
+#ifndef OL_TEST_H
+#define OL_TEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ol_test_failed_checks;
+static int ol_test_passed, ol_test_failed;
+
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            ol_test_failed_checks++;                                                  \
+            fprintf(stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                             \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                                        \
+    do {                                                                                          \
+        long long ol_a_ = (long long)(a), ol_b_ = (long long)(b);                                 \
+        if (ol_a_ != ol_b_) {                                                                     \
+            ol_test_failed_checks++;                                                              \
+            fprintf(stderr, "  %s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a, #b, \
+                    ol_a_, ol_b_);                                                                \
+        }                                                                                         \
+    } while (0)
+
+#define RUN(fn)                                                      \
+    do {                                                             \
+        int ol_before_ = ol_test_failed_checks;                      \
+        fn();                                                        \
+        if (ol_test_failed_checks == ol_before_) {                   \
+            ol_test_passed++;                                        \
+            fprintf(stderr, "ok   %s\n", #fn);                       \
+        } else {                                                     \
+            ol_test_failed++;                                        \
+            fprintf(stderr, "FAIL %s\n", #fn);                       \
+        }                                                            \
+    } while (0)
+
+#define TEST_REPORT()                                                  \
+    (printf("%d passed, %d failed\n", ol_test_passed, ol_test_failed), \
+     ol_test_failed ? 1 : 0)
+
+static inline unsigned char *ol_test_fixture(const char *rel, size_t *len)
+{
+    const char *root = getenv("OLLY_SHARED");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fixtures/%s", root ? root : "../shared", rel);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "  cannot open fixture %s\n", path);
+        *len = 0;
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = malloc((size_t)n + 1);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) { free(p); p = NULL; }
+    fclose(f);
+    if (p) p[n] = 0;
+    *len = p ? (size_t)n : 0;
+    return p;
+}
+
+#endif

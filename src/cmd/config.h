@@ -1,0 +1,38 @@
+/*
+ * config.h - `olly serve` settings: one table (name, environment variable,
+ * type, default, doc) drives flags, environment, the config file and the
+ * generated help, so they cannot drift apart. Precedence: defaults < config
+ * file < environment < flags.
+ */
+#ifndef OL_CMD_CONFIG_H
+#define OL_CMD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct ol_config {
+    char *data;
+    char *otlp_grpc;
+    char *otlp_http;
+    char *http;
+    uint64_t max_body_bytes;
+    char *fsync;
+    uint64_t fsync_interval_ms;
+    char *ingest_token;
+    char *api_token;
+    char *tls_cert;
+    char *tls_key;
+    char *log_level;
+    uint64_t max_connections;
+    char *config;
+} ol_config_t;
+
+/* Fills cfg from defaults, the config file (--config/OLLY_CONFIG), the
+ * environment and argv. On error prints a message naming the setting and
+ * returns -1; returns 1 when help was printed. */
+int ol_config_load(ol_config_t *cfg, int argc, char **argv);
+void ol_config_free(ol_config_t *cfg);
+void ol_config_usage(FILE *out);
+
+#endif

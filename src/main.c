@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/serve.h"
+
 typedef int (*ol_cmd_fn)(int argc, char **argv);
 
 static int ol_cmd_version(int argc, char **argv)
@@ -24,6 +26,7 @@ static const struct {
     ol_cmd_fn fn;
     const char *summary;
 } ol_commands[] = {
+    {"serve", ol_cmd_serve, "receive OTLP, store it, serve the API"},
     {"version", ol_cmd_version, "print the version"},
     {"help", ol_cmd_help, "show this help"},
 };

@@ -34,7 +34,7 @@ typedef struct ol_pb_field_value {
 static inline void ol_pb_reader_init(ol_pb_reader_t *r, ol_slice_t s)
 {
     r->p = s.ptr;
-    r->end = s.ptr + s.len;
+    r->end = s.len ? s.ptr + s.len : s.ptr; /* no arithmetic on a NULL empty slice */
 }
 /* Returns OL_OK with *f filled, OL_NOTFOUND at the clean end, OL_CORRUPT. */
 int ol_pb_next(ol_pb_reader_t *r, ol_pb_field_value_t *f);

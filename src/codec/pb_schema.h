@@ -89,5 +89,10 @@ extern const ol_pb_msg_t ol_pb_ResourceSpans, ol_pb_ScopeSpans, ol_pb_Span;
 extern const ol_pb_msg_t ol_pb_ResourceMetrics, ol_pb_ScopeMetrics, ol_pb_Metric;
 extern const ol_pb_msg_t ol_pb_ResourceLogs, ol_pb_ScopeLogs, ol_pb_LogRecord;
 extern const ol_pb_msg_t ol_pb_Resource, ol_pb_InstrumentationScope, ol_pb_KeyValue, ol_pb_AnyValue;
+/* Responses (partial_success) and google.rpc.Status (gRPC error details). */
+extern const ol_pb_msg_t ol_pb_ExportTraceServiceResponse;
+extern const ol_pb_msg_t ol_pb_ExportMetricsServiceResponse;
+extern const ol_pb_msg_t ol_pb_ExportLogsServiceResponse;
+extern const ol_pb_msg_t ol_pb_RpcStatus;
 
 #endif

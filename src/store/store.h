@@ -64,4 +64,63 @@ typedef struct ol_store_stats {
 } ol_store_stats_t;
 void ol_store_stats(ol_store_t *s, ol_store_stats_t *out);
 
+/* ---- Reading (used by src/query/) ----
+ *
+ * Each scan holds the store's read lock while it runs and calls fn once per
+ * match. The views fn receives (items, their origins, every slice in them)
+ * are valid only until fn returns: copy what must outlive the call. fn
+ * returns OL_OK to go on, OL_STORE_STOP to end the scan early (the scan then
+ * returns OL_OK), or an error code, which ends the scan and is returned. fn
+ * must not call other store functions. Scans run concurrently with each
+ * other; an append waits for them only to index, never to write the log.
+ */
+#define OL_STORE_STOP 1
+/* Service of an item whose resource has no service.name. */
+#define OL_STORE_UNKNOWN_SERVICE "unknown_service"
+
+static inline ol_slice_t ol_store_service_of(const ol_otlp_origin_t *o)
+{
+    return o && o->service_name.len ? o->service_name : OL_SLICE_LIT(OL_STORE_UNKNOWN_SERVICE);
+}
+
+typedef struct ol_store_trace {
+    const uint8_t *trace_id;            /* 16 bytes */
+    const ol_otlp_span_t *const *spans; /* in arrival order */
+    size_t n_spans;
+    uint64_t start_ns, end_ns;          /* min start, max end over the spans */
+    bool clock_skew;                    /* some span is clock-skewed (see stats) */
+} ol_store_trace_t;
+typedef int (*ol_store_trace_fn)(void *ud, const ol_store_trace_t *t);
+
+/* One call with the trace's spans; OL_NOTFOUND when no span has this id. */
+int ol_store_scan_trace(ol_store_t *s, const uint8_t trace_id[16], ol_store_trace_fn fn, void *ud);
+/* Every trace overlapping [start_ns, end_ns), in no particular order. */
+int ol_store_scan_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_trace_fn fn, void *ud);
+
+/* Log records whose time (observed time when time is 0) is in
+ * [start_ns, end_ns), newest first (ties: latest stored first). */
+typedef int (*ol_store_log_fn)(void *ud, const ol_otlp_log_t *l);
+int ol_store_scan_logs(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_log_fn fn, void *ud);
+
+typedef struct ol_store_metric_info {
+    ol_slice_t name, description, unit; /* from the latest stored Metric of that name */
+    ol_metric_type_t type;
+    uint64_t n_points;
+} ol_store_metric_info_t;
+typedef int (*ol_store_metric_info_fn)(void *ud, const ol_store_metric_info_t *m);
+/* One call per distinct metric name, in no particular order. */
+int ol_store_scan_metric_names(ol_store_t *s, ol_store_metric_info_fn fn, void *ud);
+
+/* The stored Metric items named `name`, in arrival order, skipping items
+ * whose points all lie outside [start_ns, end_ns); OL_NOTFOUND when no
+ * metric has this name. */
+typedef int (*ol_store_metric_fn)(void *ud, const ol_otlp_metric_t *m);
+int ol_store_scan_metric(ol_store_t *s, ol_slice_t name, uint64_t start_ns, uint64_t end_ns,
+                         ol_store_metric_fn fn, void *ud);
+
+/* One call per service (span resources' service.name, or
+ * OL_STORE_UNKNOWN_SERVICE) with its distinct span names, in no particular order. */
+typedef int (*ol_store_service_fn)(void *ud, ol_slice_t service, const ol_slice_t *operations, size_t n_operations);
+int ol_store_scan_services(ol_store_t *s, ol_store_service_fn fn, void *ud);
+
 #endif

@@ -125,6 +125,11 @@ static void ol_ingest_process(ol_ingest_t *ing, ol_signal_t sig, int transport, 
     if (batch.n_items > batch.n_rejected) {
         ol_store_append_result_t ar = {0};
         rc = ol_store_append(ing->opt.store, &batch, &ar);
+        if (rc == OL_LIMIT) {
+            ol_err_set(&r->err, "request holds more data than one log record may (128 MiB); split it");
+            r->outcome = OL_OUT_TOO_LARGE;
+            goto done;
+        }
         if (rc != OL_OK) {
             ol_err_set(&r->err, rc == OL_BUSY ? "server is starting (replaying its log); retry shortly"
                                               : "storage cannot accept data right now (%s); retry later",

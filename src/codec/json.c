@@ -5,8 +5,9 @@
  * token per value (and per object key) to a flat array in the caller's arena.
  * Containers are recorded before their children, and each token's `next` is
  * the index just past its subtree, so consumers skip a value in O(1) and walk
- * children by following `next`. Tokens are referred to by index while
- * parsing because the array is regrown (doubled, in the arena) as it fills.
+ * children by following `next`. The array is sized once from a cheap
+ * pre-scan (an upper bound for well-formed input); tokens are still referred
+ * to by index while parsing because malformed input may force a regrowth.
  * Strictness: only the RFC grammar is accepted (no comments, trailing commas,
  * single quotes, leading zeros, NaN literals or control characters in
  * strings), string contents must be valid UTF-8 and escapes well formed; the
@@ -353,15 +354,44 @@ static int ol_json_value(ol_json_parser_t *ps, int depth)
     }
 }
 
+/* Upper bound on the tokens of a well-formed document: the root plus one per
+ * ',' ':' '[' '{' outside strings. Sizing the array from it once avoids
+ * regrowing (and abandoning copies in the arena); parsing still grows the
+ * array if malformed input defeats the estimate. */
+static size_t ol_json_count_bound(const uint8_t *p, const uint8_t *end)
+{
+    size_t n = 1;
+    bool in_str = false;
+    for (; p < end; p++) {
+        uint8_t c = *p;
+        if (in_str) {
+            if (c == '\\') {
+                if (++p == end) break;
+            } else if (c == '"') {
+                in_str = false;
+            }
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == ',' || c == ':' || c == '[' || c == '{') {
+            n++;
+        }
+    }
+    return n;
+}
+
 int ol_json_parse(ol_slice_t in, ol_arena_t *a, ol_json_doc_t *doc, ol_err_t *err)
 {
     ol_json_parser_t ps = {.start = in.ptr, .p = in.ptr, .end = in.ptr + in.len, .a = a, .err = err};
     doc->toks = NULL;
     doc->n = 0;
     if (!in.ptr) ps.start = ps.p = ps.end = (const uint8_t *)"";
-    size_t guess = in.len / 16 + 16;
-    ps.cap = guess > 65536 ? 65536 : (uint32_t)guess;
+    size_t bound = ol_json_count_bound(ps.p, ps.end);
+    ps.cap = bound > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)bound;
     ps.toks = ol_arena_alloc(a, (size_t)ps.cap * sizeof *ps.toks);
+    if (!ps.toks && ps.cap > 64) { /* maybe junk: let the parser find the error or grow honestly */
+        ps.cap = 64;
+        ps.toks = ol_arena_alloc(a, (size_t)ps.cap * sizeof *ps.toks);
+    }
     if (!ps.toks) {
         if (err) ol_err_set(err, "offset 0: out of memory");
         return OL_NOMEM;

@@ -252,7 +252,6 @@ static bool ol_signal_from_path(ol_slice_t path, ol_signal_t *sig)
 void ol_ingest_http(void *ud, const ol_http_request_t *req, ol_http_response_t *res)
 {
     ol_ingest_t *ing = ud;
-    ol_http_cors(req, res);
     ol_slice_t ctype = ol_http_header_get(req->headers, req->n_headers, "content-type");
     /* Media type without parameters. */
     ol_slice_t media = ctype;
@@ -276,6 +275,7 @@ void ol_ingest_http(void *ud, const ol_http_request_t *req, ol_http_response_t *
         ol_http_response_header(res, "Access-Control-Max-Age", "86400");
         return;
     }
+    ol_http_cors(req, res);
     if (!ol_signal_from_path(req->path, &sig)) {
         res->status = 404;
         ol_http_response_header(res, "Content-Type", json ? "application/json" : "application/x-protobuf");

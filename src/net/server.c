@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -251,7 +252,9 @@ static int ol_h1_read_length_body(ol_h1_t *h, size_t head_len, uint64_t clen, bo
 {
     size_t have = h->in.len - head_len;
     size_t take = have < clen ? have : (size_t)clen;
-    if (ol_buf_reserve(&h->body, (size_t)clen) != OL_OK) return OL_NOMEM;
+    /* Grown as bytes arrive, so a client that only announces a large body costs little. */
+    if (ol_buf_reserve(&h->body, OL_MAX(take, (size_t)OL_MIN(clen, (uint64_t)OL_NET_READ_CHUNK))) != OL_OK)
+        return OL_NOMEM;
     ol_buf_append(&h->body, h->in.data + head_len, take);
     h->pos = head_len + take;
     if (h->body.len < clen && expect) {
@@ -260,7 +263,10 @@ static int ol_h1_read_length_body(ol_h1_t *h, size_t head_len, uint64_t clen, bo
         if (rc != OL_OK) return rc;
     }
     while (h->body.len < clen) {
-        ssize_t r = ol_net_conn_read(h->c, h->body.data + h->body.len, (size_t)clen - h->body.len, deadline);
+        size_t want = (size_t)clen - h->body.len;
+        if (ol_buf_reserve(&h->body, OL_MIN(want, (size_t)4 * OL_NET_READ_CHUNK)) != OL_OK) return OL_NOMEM;
+        want = OL_MIN(want, h->body.cap - h->body.len);
+        ssize_t r = ol_net_conn_read(h->c, h->body.data + h->body.len, want, deadline);
         if (r <= 0) return r == 0 ? OL_ERR : (int)r;
         h->body.len += (size_t)r;
     }
@@ -349,7 +355,7 @@ static ol_h1_next_t ol_h1_request(ol_h1_t *h)
     uint64_t clen = 0;
     for (size_t i = 0; i < nh; i++) {
         if (ol_slice_eq_nocase_cstr(hd[i].name, "content-length")) {
-            uint64_t v;
+            uint64_t v = 0;
             if (ol_parse_u64(hd[i].value, &v) != OL_OK || (have_cl && v != clen)) bad = true;
             clen = v;
             have_cl = true;
@@ -761,7 +767,7 @@ int ol_server_listen(ol_server_t *s, const ol_listener_config_t *cfg, ol_err_t *
     l->cfg.addr = ol_net_strdup(cfg->addr);
     l->cfg.tls_cert = ol_net_strdup(cfg->tls_cert);
     l->cfg.tls_key = ol_net_strdup(cfg->tls_key);
-    ol_info("%s listening on %s (port %d%s)", cfg->name, cfg->addr, l->port, l->tls ? ", tls" : "");
+    ol_debug("%s listening on %s (port %d%s)", cfg->name, cfg->addr, l->port, l->tls ? ", tls" : "");
     return s->n_listeners++;
 }
 
@@ -775,6 +781,13 @@ int ol_server_start(ol_server_t *s)
 {
     if (s->started) return OL_OK;
     s->started = true;
+    /* OpenSSL writes with write(2), which raises SIGPIPE on a closed peer
+     * (plain sockets use MSG_NOSIGNAL). Ignore it unless someone handles it. */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
     for (int i = 0; i < s->n_listeners; i++) {
         ol_net_listener_t *l = &s->listeners[i];
         if (pthread_create(&l->thread, NULL, ol_net_acceptor, l) != 0) {

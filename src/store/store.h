@@ -52,7 +52,9 @@ typedef struct ol_store_append_result {
     uint64_t duplicates; /* spans already present (not stored again, not an error) */
 } ol_store_append_result_t;
 
-/* Appends the valid items of the batch. Returns OL_OK, OL_FULL, OL_BUSY (not ready). */
+/* Appends the valid items of the batch. Returns OL_OK, OL_FULL, OL_BUSY (not
+ * ready), or OL_LIMIT when the accepted items exceed one WAL record (128 MiB,
+ * docs/format/wal.md); nothing is stored on any error. */
 int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_result_t *res);
 int ol_store_sync(ol_store_t *s);
 

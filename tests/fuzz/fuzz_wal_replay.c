@@ -37,6 +37,9 @@ static int fz_rm(const char *p, const struct stat *sb, int flag, struct FTW *ftw
     return 0;
 }
 
+static int fz_rm_all(const char *p, const struct stat *sb, int flag, struct FTW *ftw) { return remove(p); }
+static void fz_cleanup(void) { nftw(g_dir, fz_rm_all, 8, FTW_DEPTH | FTW_PHYS); }
+
 static void fz_setup(void)
 {
     if (g_dir[0]) return;
@@ -46,6 +49,7 @@ static void fz_setup(void)
     snprintf(g_wal, sizeof g_wal, "%s/wal", g_dir);
     snprintf(g_seg, sizeof g_seg, "%s/0000000000000001.wal", g_wal);
     mkdir(g_wal, 0755);
+    atexit(fz_cleanup);
     g_io = *ol_io_posix();
     g_io.fsync = fz_fsync;
     ol_log_set_level((ol_log_level_t)(OL_LOG_ERROR + 1));

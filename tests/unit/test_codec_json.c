@@ -153,6 +153,22 @@ static void test_parse_tokens(void)
     CHECK_EQ_INT(ol_json_parse(ol_buf_slice(&b), A, &d, &err), OL_OK);
     CHECK_EQ_INT(d.n, 100001);
     CHECK_EQ_INT(d.toks[0].size, 100000);
+
+    /* Under an arena cap: junk that inflates the token estimate is still reported
+     * as malformed, and a document too big for the cap is OL_NOMEM. */
+    ol_arena_t *small = ol_arena_create(4096, 1 << 16);
+    ol_buf_reset(&b);
+    ol_buf_append_cstr(&b, "[1");
+    for (int i = 0; i < 100000; i++) ol_buf_append_u8(&b, ',');
+    CHECK_EQ_INT(ol_json_parse(ol_buf_slice(&b), small, &d, &err), OL_CORRUPT);
+    CHECK(strcmp(err.msg, "offset 3: expected value") == 0);
+    ol_arena_reset(small);
+    ol_buf_reset(&b);
+    ol_buf_append_u8(&b, '[');
+    for (int i = 0; i < 100000; i++) ol_buf_append_cstr(&b, i ? ",0" : "0");
+    ol_buf_append_u8(&b, ']');
+    CHECK_EQ_INT(ol_json_parse(ol_buf_slice(&b), small, &d, &err), OL_NOMEM);
+    ol_arena_destroy(small);
     ol_buf_free(&b);
 }
 

@@ -53,6 +53,10 @@ static void http_handler(void *ud, const ol_http_request_t *req, ol_http_respons
         return;
     }
     if (ol_slice_eq_cstr(req->path, "/close")) res->close = true;
+    if (ol_slice_eq_cstr(req->path, "/big")) {
+        for (int i = 0; i < 200000; i++) ol_buf_append_u8(&res->body, (uint8_t)('a' + i % 26));
+        return;
+    }
     ol_buf_printf(&res->body, "len=%zu", req->body.len);
     if (req->body.len >= 3 && memcmp(req->body.ptr, "sum", 3) == 0) {
         unsigned sum = 0;
@@ -73,6 +77,10 @@ static void grpc_handler(void *ud, const ol_grpc_call_t *call, ol_grpc_reply_t *
         return;
     }
     reply->accept_encoding = "gzip";
+    if (ol_slice_eq_cstr(call->path, "/test.Svc/Big")) {
+        for (int i = 0; i < 200000; i++) ol_buf_append_u8(&reply->response, (uint8_t)('a' + i % 26));
+        return;
+    }
     ol_buf_printf(&reply->response, "len=%zu enc=%.*s c=%d", call->message.len, (int)call->grpc_encoding.len,
                   call->grpc_encoding.ptr ? (const char *)call->grpc_encoding.ptr : "", call->compressed);
 }
@@ -128,7 +136,7 @@ typedef struct cli {
     int fd;
     SSL *ssl;
     SSL_CTX *ctx;
-    char buf[1 << 17];
+    char buf[1 << 19];
     size_t len;
 } cli_t;
 
@@ -219,7 +227,7 @@ static ssize_t cli_recv(cli_t *c, void *p, size_t n, int timeout_ms)
 typedef struct resp {
     int status;
     char head[4096];
-    char body[8192];
+    char body[1 << 18];
     size_t body_len;
 } resp_t;
 
@@ -643,7 +651,7 @@ typedef struct gres {
     char grpc_message[512];
     char details[512];
     char accept_encoding[512];
-    uint8_t data[4096];
+    uint8_t data[1 << 18];
     size_t data_len;
     int header_blocks;
     bool closed;
@@ -895,6 +903,74 @@ static void test_grpc(void)
     ol_server_destroy(s);
 }
 
+static void test_large(void)
+{
+    int port, gport;
+    ol_server_t *s = start_server((srv_opts_t){.max_body = 1 << 20}, &port, &gport);
+    if (!s) return;
+    size_t n = 600000;
+    uint8_t *big = malloc(n);
+    unsigned sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        big[i] = (uint8_t)(i * 7 + 3);
+        if (i < 3) big[i] = (uint8_t)"sum"[i];
+        sum += big[i];
+    }
+    static resp_t r;
+    char want[64];
+    snprintf(want, sizeof want, "len=%zu sum=%u", n, sum);
+    cli_t *c = cli_open(port, NULL);
+    char head[128];
+    snprintf(head, sizeof head, "POST / HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", n);
+    cli_sends(c, head);
+    cli_send(c, big, n);
+    CHECK_EQ_INT(cli_response(c, &r), 0);
+    CHECK(r.body_len == strlen(want) && memcmp(r.body, want, r.body_len) == 0);
+    /* The same body chunked, in uneven chunks. */
+    cli_sends(c, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t off = 0, step = 1;
+    while (off < n) {
+        size_t k = OL_MIN(step, n - off);
+        char line[32];
+        snprintf(line, sizeof line, "%zx\r\n", k);
+        cli_sends(c, line);
+        cli_send(c, big + off, k);
+        cli_sends(c, "\r\n");
+        off += k;
+        step = step * 3 + 1;
+    }
+    cli_sends(c, "0\r\n\r\n");
+    CHECK_EQ_INT(cli_response(c, &r), 0);
+    CHECK(r.body_len == strlen(want) && memcmp(r.body, want, r.body_len) == 0);
+    /* A large response. */
+    cli_sends(c, "GET /big HTTP/1.1\r\n\r\n");
+    CHECK_EQ_INT(cli_response(c, &r), 0);
+    CHECK_EQ_INT(r.body_len, 200000);
+    CHECK(r.body[0] == 'a' && r.body[199999] == (char)('a' + 199999 % 26));
+    cli_close(c);
+
+    /* gRPC: a message spanning many DATA frames and flow-control windows, and a large reply. */
+    uint8_t *framed = malloc(n + 5);
+    framed[0] = 0;
+    framed[1] = (uint8_t)(n >> 24);
+    framed[2] = (uint8_t)(n >> 16);
+    framed[3] = (uint8_t)(n >> 8);
+    framed[4] = (uint8_t)n;
+    memcpy(framed + 5, big, n);
+    static gres_t g;
+    CHECK_EQ_INT(grpc_call(gport, false, "/test.Svc/Echo", "application/grpc", NULL, framed, n + 5, &g), 0);
+    CHECK_EQ_INT(g.grpc_status, 0);
+    CHECK(g.data_len > 5 && memcmp(g.data + 5, "len=600000 ", 11) == 0);
+    size_t fl = frame_msg(framed, "q", 1, 0);
+    CHECK_EQ_INT(grpc_call(gport, false, "/test.Svc/Big", "application/grpc", NULL, framed, fl, &g), 0);
+    CHECK_EQ_INT(g.grpc_status, 0);
+    CHECK_EQ_INT(g.data_len, 200005);
+    CHECK(ol_load_be32(g.data + 1) == 200000 && g.data[5] == 'a');
+    free(framed);
+    free(big);
+    ol_server_destroy(s);
+}
+
 static void test_grpc_lifecycle(void)
 {
     int hport, port;
@@ -1058,6 +1134,7 @@ int main(void)
     RUN(test_chunked);
     RUN(test_expect_continue);
     RUN(test_body_limit);
+    RUN(test_large);
     RUN(test_bad_heads);
     RUN(test_read_timeout);
     RUN(test_max_conns);

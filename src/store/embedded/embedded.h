@@ -26,7 +26,7 @@
 #define OL_WAL_SEG_HDR 28u
 #define OL_WAL_REC_HDR 20u
 #define OL_WAL_REC_BATCH 0xB1u
-#define OL_WAL_MAX_PAYLOAD (64u << 20)
+#define OL_WAL_MAX_PAYLOAD (128u << 20)
 #define OL_WAL_VERSION 1u
 
 typedef struct ol_wal ol_wal_t;

@@ -217,8 +217,10 @@ export class Olly {
     const child = this.child;
     if (!child) return this.exits.at(-1) ?? null;
     child.kill('SIGTERM');
-    const timer = sleep(timeoutMs * SLOW).then(() => 'timeout');
+    let handle;
+    const timer = new Promise((resolve) => { handle = setTimeout(() => resolve('timeout'), timeoutMs * SLOW); });
     const r = await Promise.race([child.exitPromise, timer]);
+    clearTimeout(handle);
     if (r === 'timeout') {
       child.kill('SIGKILL');
       const e = await child.exitPromise;

@@ -463,6 +463,10 @@ uint32_t ol_json_object_get(const ol_json_doc_t *d, uint32_t obj, const char *ke
 void ol_json_write_string(ol_buf_t *b, ol_slice_t s)
 {
     static const char hex[] = "0123456789abcdef";
+    if (s.len == 0) {
+        ol_buf_append(b, "\"\"", 2);
+        return;
+    }
     const uint8_t *p = s.ptr, *end = s.ptr + s.len, *run = p;
     ol_buf_reserve(b, s.len + 2);
     ol_buf_append_u8(b, '"');

@@ -11,7 +11,8 @@ import zlib from 'node:zlib';
 import { Olly, sleep, waitFor } from './lib/olly.mjs';
 import { RawConnection, rawPost, request, requestHead } from './lib/http.mjs';
 import {
-  decodeExportResponse, decodeStatus, flattenSpans, newSpanId, newTraceId, span, traceRequest, traceRequestToProto,
+  attrMap, decodeExportResponse, decodeStatus, flattenSpans, newSpanId, newTraceId, PbWriter, span, traceRequest,
+  traceRequestToProto,
 } from './lib/otlp.mjs';
 
 const MAX_BODY = 256 * 1024;
@@ -149,6 +150,78 @@ describe('OTLP/HTTP edge cases', () => {
     const resp = decodeExportResponse(r2.body);
     assert.equal(resp.partialSuccess?.rejected, 1n, 'rejected_spans 1 for an all-zero span id');
     assert.equal(await waitFor(() => spanCount(good2.traceId)), 1);
+  });
+
+  it('400 for wrong wire types, lengths past the end, truncation and nesting deeper than 64', async () => {
+    const t = oneSpan('structural');
+    const spanMsg = (fn) => new PbWriter().message(1, (rs) => rs.message(2, (ss) => ss.message(2, fn))).finish();
+    const cases = [
+      // Span.name (field 5) sent as a varint instead of a string.
+      ['wrong wire type for Span.name', spanMsg((p) => p.hex(1, t.traceId).hex(2, newSpanId()).tag(5, 0).varint(7))],
+      // Span.start_time_unix_nano (fixed64) sent as a length-delimited field.
+      ['wrong wire type for start_time_unix_nano', spanMsg((p) => p.hex(1, t.traceId).hex(2, newSpanId()).string(7, 'yesterday'))],
+      // A ResourceSpans that claims 127 bytes where 10 follow; then one whose Span claims 60 of 20.
+      ['a length past the end', Buffer.concat([Buffer.from([0x0a, 0x7f]), Buffer.alloc(10)])],
+      ['a nested length past the end', new PbWriter().message(1, (rs) => rs.message(2, (ss) => { ss.tag(2, 2).varint(60); ss.parts.push(Buffer.alloc(20)); })).finish()],
+      ['a valid request cut in half', t.proto.subarray(0, Math.floor(t.proto.length / 2))],
+      ['a varint that never ends', Buffer.concat([t.proto, Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])])],
+    ];
+    for (const [what, body] of cases) {
+      const r = await post('/v1/traces', body, PB_CT);
+      assert.equal(r.status, 400, `${what}: ${r.status} ${r.body}`);
+      const st = assertProtoStatus(r, 3, what);
+      assert.match(st.message, /offset|field|length|wire|truncat|varint/i, `${what}: message says where: ${st.message}`);
+    }
+    // AnyValue kvlists nest: each level is KeyValue -> AnyValue -> KeyValueList (3 messages).
+    const nested = (levels) => {
+      let v = 'leaf';
+      for (let i = 0; i < levels; i++) v = { [`k${i}`]: v };
+      const s = span({ name: `nested-${levels}`, attributes: { deep: v } });
+      return { s, req: traceRequest(SERVICE, [s]) };
+    };
+    const deep = nested(25);
+    const rDeep = await post('/v1/traces', traceRequestToProto(deep.req), PB_CT);
+    assert.equal(rDeep.status, 400, `nesting ~80 deep (protobuf): ${rDeep.status}`);
+    assert.match(assertProtoStatus(rDeep, 3, 'deep nesting').message, /nest|deep|depth/i);
+    const rDeepJson = await post('/v1/traces', jsonBody(deep.req), JSON_CT);
+    assert.equal(rDeepJson.status, 400, `nesting ~80 deep (JSON): ${rDeepJson.status}`);
+    assert.match(assertJsonStatus(rDeepJson, 3, 'deep nesting (JSON)').message, /nest|deep|depth/i);
+    assert.equal(await spanCount(deep.s.traceId), 0, 'nothing of the deep request stored');
+    const shallow = nested(15);
+    const rShallow = await post('/v1/traces', traceRequestToProto(shallow.req), PB_CT);
+    assert.equal(rShallow.status, 200, `nesting ~50 deep is within the limit: ${rShallow.body}`);
+    const doc = await waitFor(() => olly.getTrace(shallow.s.traceId), { what: 'the nested span' });
+    let v = attrMap(flattenSpans(doc)[0].span.attributes).deep;
+    for (let i = 14; i >= 0; i--) v = attrMap(v.kvlistValue.values)[`k${i}`];
+    assert.deepEqual(v, { stringValue: 'leaf' }, 'the 15-level value reads back whole');
+    assert.equal(await spanCount(t.traceId), 0, 'no structural-error request stored anything');
+  });
+
+  it('no service.name reads as unknown_service; clock skew is kept as sent and flagged', async () => {
+    const orphan = span({ name: 'orphan-op' });
+    const noName = { resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans: [orphan] }] }] };
+    assert.equal((await post('/v1/traces', jsonBody(noName), JSON_CT)).status, 200);
+    const now = BigInt(Date.now()) * 1000000n;
+    const backwards = span({ name: 'ends-before-it-starts', startNs: now - 1000000n, endNs: now - 5000000000n });
+    const future = span({ name: 'from-the-future', startNs: now + 86400n * 1000000000n, endNs: now + 86401n * 1000000000n });
+    assert.equal((await post('/v1/traces', jsonBody(traceRequest('skewed', [backwards, future])), JSON_CT)).status, 200);
+
+    const services = await olly.getJson('/api/v1/services');
+    const unknown = (services.services ?? []).find((x) => x.name === 'unknown_service');
+    assert.ok(unknown && unknown.operations.includes('orphan-op'), `unknown_service listed: ${JSON.stringify(services)}`);
+    for (const s of [backwards, future]) {
+      const doc = await olly.getTrace(s.traceId);
+      const got = flattenSpans(doc)[0].span;
+      assert.equal(got.startTimeUnixNano, s.startTimeUnixNano, `${s.name}: start as sent`);
+      assert.equal(got.endTimeUnixNano, s.endTimeUnixNano, `${s.name}: end as sent`);
+    }
+    const start = (now - 3600n * 1000000000n).toString();
+    const end = (now + 2n * 86400n * 1000000000n).toString();
+    const found = await olly.getJson(`/api/v1/traces?service=skewed&start=${start}&end=${end}&limit=10`);
+    assert.equal(found.traces.length, 2, JSON.stringify(found));
+    for (const t of found.traces) assert.equal(t.clockSkew, true, `${t.rootSpanName} flagged`);
+    const m = (await olly.api('/metrics')).body.toString('utf8');
+    assert.match(m, /^olly_clock_skew_spans_total(\{[^}]*\})? [1-9]/m, 'the skew counter moved');
   });
 
   it('an empty request is accepted (200)', async () => {

@@ -4,6 +4,7 @@
 // Expect: 100-continue, bodies cut short, oversized heads).
 
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 
 /**
@@ -11,11 +12,11 @@ import net from 'node:net';
  * chunked: send the body with Transfer-Encoding: chunked in `chunks` pieces.
  * Resolves {status, headers, body} even when the server answers before the
  * whole body was written (413 on an oversized body); rejects on connection
- * errors before any answer, and after timeoutMs.
+ * errors before any answer, and after timeoutMs. tls: {ca} for HTTPS.
  */
 export function request({
   host = '127.0.0.1', port, method = 'GET', path = '/', headers = {}, body,
-  chunked = false, chunks = 3, timeoutMs = 10000,
+  chunked = false, chunks = 3, timeoutMs = 10000, tls,
 }) {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -26,7 +27,10 @@ export function request({
       h['content-length'] = String(buf.length);
     }
     if (chunked) h['transfer-encoding'] = 'chunked';
-    const req = http.request({ host, port, method, path, headers: h, agent: false });
+    // tls: {ca} speaks HTTPS and trusts only that CA (the test's own certificate).
+    const req = tls
+      ? https.request({ host, port, method, path, headers: h, agent: false, ca: tls.ca, servername: tls.servername })
+      : http.request({ host, port, method, path, headers: h, agent: false });
     const timer = setTimeout(() => {
       finish(reject, Object.assign(new Error(`${method} ${path} on port ${port}: no answer after ${timeoutMs} ms`), { code: 'ETIMEOUT' }));
       req.destroy();

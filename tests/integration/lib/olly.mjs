@@ -71,7 +71,8 @@ export class Olly {
   /**
    * opts: dataDir (default: a new temp dir), maxBodyBytes, fsync, fsyncIntervalMs,
    * ingestToken, apiToken, logLevel, args (extra argv), env (extra environment),
-   * readyTimeoutMs.
+   * readyTimeoutMs, tls ({cert, key, ca}: PEM file paths for the server and
+   * the CA's PEM text the clients trust; every listener then speaks TLS).
    */
   constructor(opts = {}) {
     this.opts = opts;
@@ -94,9 +95,12 @@ export class Olly {
   get otlpHttpPort() { return this.ports.otlpHttp; }
   get otlpGrpcPort() { return this.ports.otlpGrpc; }
   get apiPort() { return this.ports.http; }
-  get otlpHttpUrl() { return `http://127.0.0.1:${this.ports.otlpHttp}`; }
-  get otlpGrpcUrl() { return `http://127.0.0.1:${this.ports.otlpGrpc}`; }
-  get apiUrl() { return `http://127.0.0.1:${this.ports.http}`; }
+  get scheme() { return this.opts.tls ? 'https' : 'http'; }
+  get otlpHttpUrl() { return `${this.scheme}://127.0.0.1:${this.ports.otlpHttp}`; }
+  get otlpGrpcUrl() { return `${this.scheme}://127.0.0.1:${this.ports.otlpGrpc}`; }
+  get apiUrl() { return `${this.scheme}://127.0.0.1:${this.ports.http}`; }
+  /** What lib/http.mjs request() needs to reach this server (undefined without TLS). */
+  get clientTls() { return this.opts.tls ? { ca: this.opts.tls.ca } : undefined; }
   get pid() { return this.child?.pid; }
   get running() { return this.child !== null; }
 
@@ -115,6 +119,7 @@ export class Olly {
     if (o.fsyncIntervalMs != null) a.push('--fsync-interval-ms', String(o.fsyncIntervalMs));
     if (o.ingestToken) a.push('--ingest-token', o.ingestToken);
     if (o.apiToken) a.push('--api-token', o.apiToken);
+    if (o.tls) a.push('--tls-cert', o.tls.cert, '--tls-key', o.tls.key);
     if (o.args) a.push(...o.args);
     return a;
   }
@@ -196,7 +201,7 @@ export class Olly {
         let last = 'no answer';
         while (!done && Date.now() < deadline) {
           try {
-            const r = await request({ port: this.ports.http, path: '/readyz', timeoutMs: 1000 });
+            const r = await request({ port: this.ports.http, path: '/readyz', timeoutMs: 1000, tls: this.clientTls });
             if (r.status === 200) { done = true; resolve(); return; }
             last = `HTTP ${r.status}`;
           } catch (err) {
@@ -263,7 +268,7 @@ export class Olly {
     const h = { ...headers };
     if (token) h.authorization = `Bearer ${token}`;
     else if (this.opts.apiToken && !('authorization' in h)) h.authorization = `Bearer ${this.opts.apiToken}`;
-    const r = await request({ port: this.ports.http, method, path: p, headers: h, body, timeoutMs });
+    const r = await request({ port: this.ports.http, method, path: p, headers: h, body, timeoutMs, tls: this.clientTls });
     r.json = undefined;
     if ((r.headers['content-type'] ?? '').includes('json') || /^\s*[{[]/.test(r.body.toString('utf8', 0, 16))) {
       try { r.json = JSON.parse(r.body.toString('utf8')); } catch { /* left undefined */ }
@@ -295,7 +300,7 @@ export class Olly {
     const h = { ...headers };
     if (token) h.authorization = `Bearer ${token}`;
     else if (this.opts.ingestToken && !('authorization' in h)) h.authorization = `Bearer ${this.opts.ingestToken}`;
-    return request({ port: this.ports.otlpHttp, method: 'POST', path: p, headers: h, body, timeoutMs });
+    return request({ port: this.ports.otlpHttp, method: 'POST', path: p, headers: h, body, timeoutMs, tls: this.clientTls });
   }
 }
 

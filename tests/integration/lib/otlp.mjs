@@ -62,7 +62,7 @@ export function traceRequest(service, spans, { resource = {}, scope = { name: 'o
 // ---------------------------------------------------------------------------
 // Protobuf writer for ExportTraceServiceRequest (from the OTLP/JSON shape above)
 
-class PbWriter {
+export class PbWriter {
   constructor() { this.parts = []; }
   varint(n) {
     let v = BigInt.asUintN(64, BigInt(n));

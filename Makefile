@@ -27,6 +27,8 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all unit fuzz clean run check
+# Keep intermediate objects (the fuzz targets would otherwise rebuild the library each time).
+.SECONDARY:
 all: $(BUILD)/olly
 
 $(BUILD)/%.o: %.c

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,6 +79,11 @@ static int ol_posix_ftruncate(const ol_io_t *io, int fd, uint64_t len)
 
 static int ol_posix_close(const ol_io_t *io, int fd) { return close(fd); }
 
+static int ol_posix_rename(const ol_io_t *io, const char *from, const char *to) { return rename(from, to); }
+static int ol_posix_unlink(const ol_io_t *io, const char *path) { return unlink(path); }
+static int ol_posix_rmdir(const ol_io_t *io, const char *path) { return rmdir(path); }
+static int ol_posix_fsync_dir(const ol_io_t *io, const char *dir) { return ol_io_fsync_dir(dir); }
+
 static const ol_io_t ol_io_posix_vt = {
     .open = ol_posix_open,
     .pwrite = ol_posix_pwrite,
@@ -86,6 +92,10 @@ static const ol_io_t ol_io_posix_vt = {
     .ftruncate = ol_posix_ftruncate,
     .close = ol_posix_close,
     .ud = NULL,
+    .rename = ol_posix_rename,
+    .unlink = ol_posix_unlink,
+    .rmdir = ol_posix_rmdir,
+    .fsync_dir = ol_posix_fsync_dir,
 };
 
 const ol_io_t *ol_io_posix(void) { return &ol_io_posix_vt; }
@@ -128,4 +138,18 @@ int ol_io_mkdir_p(const char *path)
         return -1;
     }
     return 0;
+}
+
+int ol_io_rename(const ol_io_t *io, const char *from, const char *to)
+{
+    return io->rename ? io->rename(io, from, to) : rename(from, to);
+}
+
+int ol_io_unlink(const ol_io_t *io, const char *path) { return io->unlink ? io->unlink(io, path) : unlink(path); }
+
+int ol_io_rmdir(const ol_io_t *io, const char *path) { return io->rmdir ? io->rmdir(io, path) : rmdir(path); }
+
+int ol_io_sync_dir(const ol_io_t *io, const char *dir)
+{
+    return io->fsync_dir ? io->fsync_dir(io, dir) : ol_io_fsync_dir(dir);
 }

@@ -1,0 +1,108 @@
+/*
+ * part.h - immutable columnar part files (docs/format/part.md).
+ *
+ * Two layers. The container (part.c) knows header, blocks, granules, the
+ * footer and the trailer, nothing about what a column means: a builder takes
+ * granules of named column streams and part tables and writes one file; a
+ * reader opens it (header, trailer and footer checked, nothing else read)
+ * and hands back the raw streams of one column of one granule on demand,
+ * each block checked by its CRC as it is read.
+ *
+ * The signal layers (spans.c, ...) turn items into column streams and back.
+ * Reading spans yields ol_otlp_span_t views whose `raw` is the Span
+ * re-encoded from its columns and whose origin points at the part's
+ * resource and scope tables, so everything above the store reads parts and
+ * the head the same way.
+ *
+ * A part is read by any number of threads at once (pread, no shared cursor).
+ */
+#ifndef OL_STORE_COL_PART_H
+#define OL_STORE_COL_PART_H
+
+#include "codec/otlp.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/common.h"
+#include "os/io.h"
+
+#define OL_PART_GRANULE_ROWS 8192
+#define OL_PART_MAX_COLUMNS 4096 /* distinct column names in one part */
+#define OL_PART_MAX_GRANULES (1u << 20)
+
+typedef struct ol_part_info {
+    uint64_t id;
+    ol_signal_t signal;
+    uint64_t rows;
+    uint64_t bytes; /* file size */
+    uint64_t min_time_ns, max_time_ns;
+    uint64_t wal_segment;
+    uint32_t footer_crc; /* CRC-32C of the footer block header, as in the trailer */
+    uint32_t granules;
+} ol_part_info_t;
+
+typedef struct ol_part_granule_info {
+    uint32_t rows;
+    uint64_t min_time_ns, max_time_ns;
+    uint8_t first_trace_id[16], last_trace_id[16];
+} ol_part_granule_info_t;
+
+/* ---- Writing ---- */
+
+typedef struct ol_part_builder ol_part_builder_t;
+
+ol_part_builder_t *ol_part_builder_new(ol_signal_t signal, uint64_t part_id, int zstd_level);
+void ol_part_builder_free(ol_part_builder_t *b);
+/* Starts the next granule; its columns follow. */
+int ol_part_builder_granule(ol_part_builder_t *b, const ol_part_granule_info_t *g);
+/* Adds one column of the current granule: `streams` is compressed into one block. */
+int ol_part_builder_column(ol_part_builder_t *b, ol_slice_t name, ol_slice_t streams);
+/* Adds a part table (written after the granules). */
+int ol_part_builder_table(ol_part_builder_t *b, ol_slice_t name, ol_slice_t streams);
+/* Writes the file at `path` (created exclusively, written, fsynced, closed)
+ * and fills info. On failure the file is removed. */
+int ol_part_builder_finish(ol_part_builder_t *b, const ol_io_t *io, const char *path, uint64_t wal_segment,
+                           ol_part_info_t *info, ol_err_t *err);
+
+/* ---- Reading ---- */
+
+typedef struct ol_part ol_part_t;
+
+/* Opens and checks header, trailer and footer; loads the part tables.
+ * OL_CORRUPT (err says what and where) when any check fails. */
+int ol_part_open(const ol_io_t *io, const char *path, ol_part_t **out, ol_err_t *err);
+void ol_part_close(ol_part_t *p);
+const ol_part_info_t *ol_part_info(const ol_part_t *p);
+const char *ol_part_path(const ol_part_t *p);
+const ol_part_granule_info_t *ol_part_granule(const ol_part_t *p, uint32_t g);
+/* Raw streams of column `name` in granule g, appended to out. OL_NOTFOUND
+ * when the granule has no such column. */
+int ol_part_read_column(const ol_part_t *p, uint32_t g, ol_slice_t name, ol_buf_t *out, ol_err_t *err);
+/* Streams of a part table (loaded at open; valid while the part is open). */
+int ol_part_table(const ol_part_t *p, ol_slice_t name, ol_slice_t *out);
+/* Names of the columns granule g has, for verification tools. */
+size_t ol_part_columns(const ol_part_t *p, uint32_t g, ol_slice_t *names, size_t max);
+/* Reads every block and decodes every granule of the signal; OL_CORRUPT on
+ * the first problem. */
+int ol_part_verify(ol_part_t *p, ol_err_t *err);
+
+/* ---- Spans (spans.c) ---- */
+
+/* Writes the spans (any order; duplicates by trace and span id are kept
+ * once) as a traces part. */
+int ol_part_write_spans(const ol_io_t *io, const char *path, uint64_t part_id, uint64_t wal_segment,
+                        const ol_otlp_span_t *const *spans, size_t n, ol_part_info_t *info, ol_err_t *err);
+
+/* Called per span read from a part. The span, its raw bytes and its origin
+ * live in the arena given to the scan (or the part, for origins) until the
+ * arena is reset. Return OL_OK to go on, 1 (OL_STORE_STOP) to stop, or an error. */
+typedef int (*ol_part_span_fn)(void *ud, const ol_otlp_span_t *span);
+/* Every span of one trace, in (start, span id) order. OL_NOTFOUND if none. */
+int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena_t *a, ol_part_span_fn fn, void *ud,
+                        ol_err_t *err);
+/* Every span of every granule overlapping [start_ns, end_ns], granule by
+ * granule (the arena may be reset by the caller between calls to fn only
+ * after the scan returns). */
+int ol_part_spans_scan(const ol_part_t *p, uint64_t start_ns, uint64_t end_ns, ol_arena_t *a, ol_part_span_fn fn,
+                       void *ud, ol_err_t *err);
+
+#endif

@@ -1,0 +1,703 @@
+/*
+ * spans.c - spans to columns and back (docs/format/part.md, "Traces").
+ *
+ * Writing: the spans are deduplicated and sorted by (trace id, start, span
+ * id), each Span message is walked once and split into its columns, and rows
+ * are cut into granules that never split a trace (unless it alone exceeds a
+ * granule). Attribute values are grouped by key, frequent keys in their own
+ * column, so equal keys' values compress together and a filter on one key
+ * reads one block.
+ *
+ * Reading: a granule's columns are decoded into arrays, and each span is
+ * re-encoded as a Span message in field-number order into the caller's
+ * arena, with an origin pointing at the part's resource and scope tables.
+ */
+#include <stdlib.h>
+
+#include "codec/pb.h"
+#include "core/alloc.h"
+#include "core/util.h"
+#include "store/col/enc.h"
+#include "store/col/part.h"
+
+#include "store/col/spans_int.h"
+
+#define OL_SPAN_MAX_PROMOTED 64
+
+/* ---- Writing ---- */
+
+typedef struct ol_kv_in {
+    uint32_t key;  /* key id */
+    uint8_t type;
+    uint64_t u64;  /* bool, int (as bits), double bits */
+    ol_slice_t s;  /* string, or encoded AnyValue for OL_AV_RAW */
+} ol_kv_in_t;
+
+typedef struct ol_span_row {
+    const ol_otlp_span_t *span;
+    uint32_t resource, scope;
+    ol_slice_t trace_state, status_message;
+    uint8_t status_code;
+    uint64_t flags;
+    uint64_t dropped[3];
+    uint32_t present; /* OL_SP_* */
+    size_t kv_first, kv_count;
+    ol_slice_t events, links, extra; /* ranges in the writer's side buffers */
+    size_t ev_off, ev_len, ln_off, ln_len, ex_off, ex_len;
+} ol_span_row_t;
+
+typedef struct ol_span_writer {
+    ol_dict_t *keys;
+    ol_dict_t *origins;                  /* resource key -> resource id */
+    ol_dict_t *scopes;                   /* scope key -> scope id */
+    ol_buf_t res_table, scope_table;     /* collected entries (encoded later) */
+    ol_slice_t *res_bytes, *res_url, *res_svc, *sc_bytes, *sc_url;
+    size_t n_res, cap_res, n_sc, cap_sc;
+    ol_kv_in_t *kv;
+    size_t n_kv, cap_kv;
+    ol_buf_t side; /* events, links and extra bytes of every row */
+    ol_buf_t tmp;
+} ol_span_writer_t;
+
+static int ol_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return OL_OK;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need) n *= 2;
+    void *q = ol_realloc(OL_MEM_STORE, *p, *cap * elem, n * elem);
+    if (!q) return OL_NOMEM;
+    *p = q;
+    *cap = n;
+    return OL_OK;
+}
+
+static int ol_span_cmp(const void *a, const void *b)
+{
+    const ol_otlp_span_t *x = *(const ol_otlp_span_t *const *)a, *y = *(const ol_otlp_span_t *const *)b;
+    int c = memcmp(x->trace_id.ptr, y->trace_id.ptr, 16);
+    if (c) return c;
+    if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
+    return memcmp(x->span_id.ptr, y->span_id.ptr, 8);
+}
+
+/* Appends the bytes of one field (tag included) to b. */
+static void ol_span_keep_field(ol_buf_t *b, const uint8_t *from, const uint8_t *to) { ol_buf_append(b, from, (size_t)(to - from)); }
+
+/* Classifies one encoded AnyValue. */
+static void ol_span_anyvalue(ol_slice_t av, ol_kv_in_t *kv)
+{
+    ol_pb_reader_t r;
+    ol_pb_field_value_t f;
+    ol_pb_reader_init(&r, av);
+    int n = 0;
+    kv->type = OL_AV_RAW;
+    kv->s = av;
+    ol_pb_field_value_t first = {0};
+    while (ol_pb_next(&r, &f) == OL_OK) {
+        if (n++ == 0) first = f;
+    }
+    if (r.p != r.end || n != 1) return; /* empty, several fields, or odd: keep the bytes */
+    switch (first.number) {
+    case 1:
+        if (first.wire_type == OL_PB_LEN) kv->type = OL_AV_STRING, kv->s = first.bytes;
+        break;
+    case 2:
+        if (first.wire_type == OL_PB_VARINT && first.u64 <= 1) kv->type = OL_AV_BOOL, kv->u64 = first.u64;
+        break;
+    case 3:
+        if (first.wire_type == OL_PB_VARINT) kv->type = OL_AV_INT, kv->u64 = first.u64;
+        break;
+    case 4:
+        if (first.wire_type == OL_PB_I64) kv->type = OL_AV_DOUBLE, kv->u64 = first.u64;
+        break;
+    }
+}
+
+static int ol_span_resource(ol_span_writer_t *w, const ol_otlp_origin_t *o, uint32_t *res, uint32_t *sc)
+{
+    ol_buf_reset(&w->tmp);
+    ol_pb_put_varint(&w->tmp, o->resource.len);
+    ol_buf_append_slice(&w->tmp, o->resource);
+    ol_buf_append_slice(&w->tmp, o->resource_schema_url);
+    if (w->tmp.err) return OL_NOMEM;
+    size_t before = ol_dict_count(w->origins);
+    uint32_t id = ol_dict_add(w->origins, ol_buf_slice(&w->tmp));
+    if (id == UINT32_MAX) return OL_NOMEM;
+    if (ol_dict_count(w->origins) > before) {
+        if (ol_grow((void **)&w->res_bytes, &w->cap_res, w->n_res + 1, sizeof(ol_slice_t))) return OL_NOMEM;
+        size_t cap = w->cap_res;
+        /* the three arrays grow together */
+        void *u = ol_realloc(OL_MEM_STORE, w->res_url, w->n_res * sizeof(ol_slice_t), cap * sizeof(ol_slice_t));
+        if (!u) return OL_NOMEM;
+        w->res_url = u;
+        void *s = ol_realloc(OL_MEM_STORE, w->res_svc, w->n_res * sizeof(ol_slice_t), cap * sizeof(ol_slice_t));
+        if (!s) return OL_NOMEM;
+        w->res_svc = s;
+        w->res_bytes[w->n_res] = o->resource;
+        w->res_url[w->n_res] = o->resource_schema_url;
+        w->res_svc[w->n_res] = o->service_name;
+        w->n_res++;
+    }
+    *res = id;
+    ol_buf_reset(&w->tmp);
+    ol_pb_put_varint(&w->tmp, o->scope.len);
+    ol_buf_append_slice(&w->tmp, o->scope);
+    ol_buf_append_slice(&w->tmp, o->scope_schema_url);
+    if (w->tmp.err) return OL_NOMEM;
+    before = ol_dict_count(w->scopes);
+    id = ol_dict_add(w->scopes, ol_buf_slice(&w->tmp));
+    if (id == UINT32_MAX) return OL_NOMEM;
+    if (ol_dict_count(w->scopes) > before) {
+        if (ol_grow((void **)&w->sc_bytes, &w->cap_sc, w->n_sc + 1, sizeof(ol_slice_t))) return OL_NOMEM;
+        void *u = ol_realloc(OL_MEM_STORE, w->sc_url, w->n_sc * sizeof(ol_slice_t), w->cap_sc * sizeof(ol_slice_t));
+        if (!u) return OL_NOMEM;
+        w->sc_url = u;
+        w->sc_bytes[w->n_sc] = o->scope;
+        w->sc_url[w->n_sc] = o->scope_schema_url;
+        w->n_sc++;
+    }
+    *sc = id;
+    return OL_OK;
+}
+
+/* Splits one Span message into the row and the writer's side arrays. */
+static int ol_span_shred(ol_span_writer_t *w, ol_span_row_t *row)
+{
+    const ol_otlp_span_t *sp = row->span;
+    int rc = ol_span_resource(w, sp->origin, &row->resource, &row->scope);
+    if (rc) return rc;
+    row->kv_first = w->n_kv;
+    row->ev_off = row->ln_off = row->ex_off = 0;
+    size_t ev0 = w->side.len;
+    ol_buf_t ln, ex;
+    ol_buf_init(&ln, OL_MEM_STORE, 0);
+    ol_buf_init(&ex, OL_MEM_STORE, 0);
+    ol_pb_reader_t r;
+    ol_pb_field_value_t f;
+    ol_pb_reader_init(&r, sp->raw);
+    const uint8_t *at = r.p;
+    while ((rc = ol_pb_next(&r, &f)) == OL_OK) {
+        bool len = f.wire_type == OL_PB_LEN, var = f.wire_type == OL_PB_VARINT;
+        switch (f.number) {
+        case 1: case 2:
+            if (len) break; /* held by the view: trace_id, span_id */
+            ol_span_keep_field(&ex, at, r.p);
+            break;
+        case 4:
+            if (len && f.bytes.len == 0) row->present |= OL_SP_PARENT_EMPTY;
+            else if (!len || f.bytes.len != 8) ol_span_keep_field(&ex, at, r.p);
+            break;
+        case 5: case 6: case 7: case 8: {
+            static const uint32_t bit[] = {OL_SP_NAME, OL_SP_KIND, OL_SP_START, OL_SP_END};
+            static const uint8_t wire[] = {OL_PB_LEN, OL_PB_VARINT, OL_PB_I64, OL_PB_I64};
+            if (f.wire_type == wire[f.number - 5] && (f.number != 6 || f.u64 <= 255)) row->present |= bit[f.number - 5];
+            else ol_span_keep_field(&ex, at, r.p);
+            break;
+        }
+        case 3:
+            if (len) row->trace_state = f.bytes, row->present |= OL_SP_TRACE_STATE;
+            else ol_span_keep_field(&ex, at, r.p);
+            break;
+        case 9: {
+            if (!len) {
+                ol_span_keep_field(&ex, at, r.p);
+                break;
+            }
+            ol_pb_reader_t kr;
+            ol_pb_field_value_t kf;
+            ol_pb_reader_init(&kr, f.bytes);
+            ol_slice_t key = OL_SLICE_NULL, val = OL_SLICE_NULL;
+            bool has_key = false, has_val = false, odd = false;
+            while (ol_pb_next(&kr, &kf) == OL_OK) {
+                if (kf.number == 1 && kf.wire_type == OL_PB_LEN && !has_key && !has_val) key = kf.bytes, has_key = true;
+                else if (kf.number == 2 && kf.wire_type == OL_PB_LEN && !has_val) val = kf.bytes, has_val = true;
+                else odd = true;
+            }
+            if (odd || !has_key || kr.p != kr.end) { /* an unusual KeyValue: keep it verbatim */
+                ol_span_keep_field(&ex, at, r.p);
+                break;
+            }
+            if (ol_grow((void **)&w->kv, &w->cap_kv, w->n_kv + 1, sizeof *w->kv)) return OL_NOMEM;
+            ol_kv_in_t *kv = &w->kv[w->n_kv++];
+            memset(kv, 0, sizeof *kv);
+            kv->key = ol_dict_add(w->keys, key);
+            if (kv->key == UINT32_MAX) return OL_NOMEM;
+            if (has_val) ol_span_anyvalue(val, kv);
+            else kv->type = OL_AV_NONE;
+            break;
+        }
+        case 10: case 12: case 14:
+            if (var) {
+                row->dropped[(f.number - 10) / 2] = f.u64;
+                row->present |= f.number == 10 ? OL_SP_DROPPED_ATTRS : f.number == 12 ? OL_SP_DROPPED_EVENTS : OL_SP_DROPPED_LINKS;
+            } else {
+                ol_span_keep_field(&ex, at, r.p);
+            }
+            break;
+        case 11:
+            ol_span_keep_field(&w->side, at, r.p);
+            break;
+        case 13:
+            ol_span_keep_field(&ln, at, r.p);
+            break;
+        case 15: {
+            bool plain = len && !(row->present & OL_SP_STATUS);
+            ol_slice_t msg = OL_SLICE_NULL;
+            uint64_t code = 0;
+            uint32_t bits = OL_SP_STATUS;
+            if (plain) {
+                ol_pb_reader_t sr;
+                ol_pb_field_value_t sf;
+                ol_pb_reader_init(&sr, f.bytes);
+                int last = 0;
+                while (ol_pb_next(&sr, &sf) == OL_OK) {
+                    if (sf.number == 2 && sf.wire_type == OL_PB_LEN && last < 2) msg = sf.bytes, bits |= OL_SP_STATUS_MESSAGE, last = 2;
+                    else if (sf.number == 3 && sf.wire_type == OL_PB_VARINT && sf.u64 < OL_STATUS_IN_EXTRA && last < 3)
+                        code = sf.u64, bits |= OL_SP_STATUS_CODE, last = 3;
+                    else plain = false;
+                }
+                if (sr.p != sr.end) plain = false;
+            }
+            if (plain) {
+                row->status_code = (uint8_t)code;
+                row->status_message = msg;
+                row->present |= bits;
+            } else {
+                row->status_code = OL_STATUS_IN_EXTRA;
+                row->status_message = OL_SLICE_NULL;
+                row->present &= ~(uint32_t)(OL_SP_STATUS | OL_SP_STATUS_MESSAGE | OL_SP_STATUS_CODE);
+                ol_span_keep_field(&ex, at, r.p);
+            }
+            break;
+        }
+        case 16:
+            if (f.wire_type == OL_PB_I32) row->flags = f.u64, row->present |= OL_SP_FLAGS;
+            else ol_span_keep_field(&ex, at, r.p);
+            break;
+        default:
+            ol_span_keep_field(&ex, at, r.p);
+        }
+        at = r.p;
+    }
+    row->kv_count = w->n_kv - row->kv_first;
+    row->ev_off = ev0;
+    row->ev_len = w->side.len - ev0;
+    row->ln_off = w->side.len;
+    ol_buf_append_slice(&w->side, ol_buf_slice(&ln));
+    row->ln_len = ln.len;
+    row->ex_off = w->side.len;
+    ol_buf_append_slice(&w->side, ol_buf_slice(&ex));
+    row->ex_len = ex.len;
+    bool nomem = ln.err || ex.err || w->side.err;
+    ol_buf_free(&ln);
+    ol_buf_free(&ex);
+    if (nomem) return OL_NOMEM;
+    return rc == OL_NOTFOUND ? OL_OK : rc;
+}
+
+/* A string column: dictionary, then one id per value (+1 when `optional`, 0 = absent). */
+static int ol_span_put_strings(ol_buf_t *out, const ol_slice_t *v, const bool *present, size_t n)
+{
+    ol_dict_t *d = ol_dict_new();
+    if (!d) return OL_NOMEM;
+    uint64_t *ids = ol_malloc(OL_MEM_STORE, (n ? n : 1) * sizeof *ids);
+    if (!ids) {
+        ol_dict_free(d);
+        return OL_NOMEM;
+    }
+    int rc = OL_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (present && !present[i]) {
+            ids[i] = 0;
+            continue;
+        }
+        uint32_t id = ol_dict_add(d, v[i]);
+        if (id == UINT32_MAX) rc = OL_NOMEM;
+        ids[i] = (uint64_t)id + (present ? 1 : 0);
+    }
+    if (!rc) {
+        ol_dict_encode(d, out);
+        ol_enc_uvarints(out, ids, n);
+    }
+    ol_free(OL_MEM_STORE, ids, (n ? n : 1) * sizeof *ids);
+    ol_dict_free(d);
+    return rc;
+}
+
+/* One attribute group: the values of one key, in row order. */
+static int ol_span_put_group(ol_buf_t *out, ol_kv_in_t *const *vals, size_t m)
+{
+    uint8_t *types = ol_malloc(OL_MEM_STORE, m + 1);
+    ol_slice_t *strs = ol_malloc(OL_MEM_STORE, (m + 1) * sizeof *strs);
+    int64_t *ints = ol_malloc(OL_MEM_STORE, (m + 1) * sizeof *ints);
+    uint8_t *dbls = ol_malloc(OL_MEM_STORE, (m + 1) * 8);
+    uint8_t *bools = ol_malloc(OL_MEM_STORE, m + 1);
+    ol_slice_t *raws = ol_malloc(OL_MEM_STORE, (m + 1) * sizeof *raws);
+    int rc = OL_NOMEM;
+    if (types && strs && ints && dbls && bools && raws) {
+        size_t ns = 0, ni = 0, nd = 0, nb = 0, nr = 0;
+        for (size_t i = 0; i < m; i++) {
+            const ol_kv_in_t *kv = vals[i];
+            types[i] = kv->type;
+            switch (kv->type) {
+            case OL_AV_STRING: strs[ns++] = kv->s; break;
+            case OL_AV_INT: ints[ni++] = (int64_t)kv->u64; break;
+            case OL_AV_DOUBLE: ol_store_le64(dbls + 8 * nd++, kv->u64); break;
+            case OL_AV_BOOL: bools[nb++] = (uint8_t)kv->u64; break;
+            case OL_AV_RAW: raws[nr++] = kv->s; break;
+            default: break;
+            }
+        }
+        ol_enc_u8(out, types, m);
+        rc = ol_span_put_strings(out, strs, NULL, ns);
+        ol_enc_zigzag(out, ints, ni);
+        ol_enc_fixed(out, dbls, 8, nd);
+        ol_enc_u8(out, bools, nb);
+        ol_enc_bytes(out, raws, nr);
+    }
+    ol_free(OL_MEM_STORE, types, m + 1);
+    ol_free(OL_MEM_STORE, strs, (m + 1) * sizeof *strs);
+    ol_free(OL_MEM_STORE, ints, (m + 1) * sizeof *ints);
+    ol_free(OL_MEM_STORE, dbls, (m + 1) * 8);
+    ol_free(OL_MEM_STORE, bools, m + 1);
+    ol_free(OL_MEM_STORE, raws, (m + 1) * sizeof *raws);
+    return rc;
+}
+
+typedef struct ol_keycount {
+    uint32_t key;
+    uint32_t rows; /* rows of the granule that carry the key */
+    uint32_t last_row;
+    uint32_t values;
+} ol_keycount_t;
+
+static int ol_keycount_cmp(const void *a, const void *b)
+{
+    const ol_keycount_t *x = a, *y = b;
+    if (x->rows != y->rows) return x->rows > y->rows ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int ol_span_put_column(ol_part_builder_t *pb, const char *name, ol_buf_t *col)
+{
+    if (col->err) return OL_NOMEM;
+    int rc = ol_part_builder_column(pb, ol_slice_cstr(name), ol_buf_slice(col));
+    ol_buf_reset(col);
+    return rc;
+}
+
+/* Writes the columns of rows [r0, r1). */
+static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_span_row_t *rows, size_t r0, size_t r1)
+{
+    size_t n = r1 - r0;
+    ol_part_granule_info_t gi = {.rows = (uint32_t)n, .min_time_ns = UINT64_MAX, .max_time_ns = 0};
+    memcpy(gi.first_trace_id, rows[r0].span->trace_id.ptr, 16);
+    memcpy(gi.last_trace_id, rows[r1 - 1].span->trace_id.ptr, 16);
+    for (size_t i = r0; i < r1; i++) {
+        const ol_otlp_span_t *s = rows[i].span;
+        gi.min_time_ns = OL_MIN(gi.min_time_ns, OL_MIN(s->start_ns, s->end_ns));
+        gi.max_time_ns = OL_MAX(gi.max_time_ns, OL_MAX(s->start_ns, s->end_ns));
+    }
+    int rc = ol_part_builder_granule(pb, &gi);
+    if (rc) return rc;
+
+    size_t cap = n ? n : 1;
+    uint8_t *ids = ol_malloc(OL_MEM_STORE, cap * 16);
+    uint64_t *u = ol_malloc(OL_MEM_STORE, cap * sizeof *u);
+    int64_t *z = ol_malloc(OL_MEM_STORE, cap * sizeof *z);
+    uint8_t *b8 = ol_malloc(OL_MEM_STORE, cap);
+    ol_slice_t *sl = ol_malloc(OL_MEM_STORE, cap * sizeof *sl);
+    bool *pr = ol_malloc(OL_MEM_STORE, cap * sizeof *pr);
+    ol_buf_t col;
+    ol_buf_init(&col, OL_MEM_STORE, 0);
+    rc = (ids && u && z && b8 && sl && pr) ? OL_OK : OL_NOMEM;
+
+    if (!rc) { /* trace_id */
+        for (size_t i = 0; i < n; i++) memcpy(ids + 16 * i, rows[r0 + i].span->trace_id.ptr, 16);
+        ol_enc_runs(&col, ids, 16, n);
+        rc = ol_span_put_column(pb, "trace_id", &col);
+    }
+    if (!rc) { /* span_id */
+        for (size_t i = 0; i < n; i++) memcpy(ids + 8 * i, rows[r0 + i].span->span_id.ptr, 8);
+        ol_enc_fixed(&col, ids, 8, n);
+        rc = ol_span_put_column(pb, "span_id", &col);
+    }
+    if (!rc) { /* parent: within the trace run when possible */
+        size_t run = 0, n_explicit = 0;
+        for (size_t i = 0; i < n; i++) {
+            const ol_otlp_span_t *s = rows[r0 + i].span;
+            if (i > 0 && memcmp(s->trace_id.ptr, rows[r0 + i - 1].span->trace_id.ptr, 16) != 0) run = i;
+            if (s->parent_span_id.len == 0) {
+                u[i] = 0;
+                continue;
+            }
+            u[i] = 1;
+            if (s->parent_span_id.len == 8) {
+                for (size_t j = run; j < n && j < run + 65536; j++) {
+                    const ol_otlp_span_t *c = rows[r0 + j].span;
+                    if (memcmp(c->trace_id.ptr, s->trace_id.ptr, 16) != 0) break;
+                    if (memcmp(c->span_id.ptr, s->parent_span_id.ptr, 8) == 0) {
+                        u[i] = 2 + (j - run);
+                        break;
+                    }
+                }
+            }
+            if (u[i] == 1) memcpy(ids + 8 * n_explicit++, s->parent_span_id.ptr, 8);
+        }
+        ol_enc_uvarints(&col, u, n);
+        ol_enc_fixed(&col, ids, 8, n_explicit);
+        rc = ol_span_put_column(pb, "parent", &col);
+    }
+    if (!rc) { /* start, duration */
+        for (size_t i = 0; i < n; i++) u[i] = rows[r0 + i].span->start_ns;
+        ol_enc_delta(&col, gi.min_time_ns, u, n);
+        rc = ol_span_put_column(pb, "start", &col);
+        for (size_t i = 0; i < n && !rc; i++) {
+            const ol_otlp_span_t *s = rows[r0 + i].span;
+            z[i] = (int64_t)(s->end_ns - s->start_ns);
+        }
+        ol_enc_zigzag(&col, z, n);
+        if (!rc) rc = ol_span_put_column(pb, "duration", &col);
+    }
+    if (!rc) { /* name */
+        for (size_t i = 0; i < n; i++) sl[i] = rows[r0 + i].span->name;
+        rc = ol_span_put_strings(&col, sl, NULL, n);
+        if (!rc) rc = ol_span_put_column(pb, "name", &col);
+    }
+    if (!rc) { /* kind, status_code */
+        for (size_t i = 0; i < n; i++) b8[i] = rows[r0 + i].present & OL_SP_KIND ? (uint8_t)rows[r0 + i].span->kind : 0;
+        ol_enc_u8(&col, b8, n);
+        rc = ol_span_put_column(pb, "kind", &col);
+        for (size_t i = 0; i < n; i++) b8[i] = rows[r0 + i].status_code;
+        ol_enc_u8(&col, b8, n);
+        if (!rc) rc = ol_span_put_column(pb, "status_code", &col);
+    }
+    if (!rc) { /* status_message, trace_state */
+        for (size_t i = 0; i < n; i++) sl[i] = rows[r0 + i].status_message, pr[i] = rows[r0 + i].present & OL_SP_STATUS_MESSAGE;
+        rc = ol_span_put_strings(&col, sl, pr, n);
+        if (!rc) rc = ol_span_put_column(pb, "status_message", &col);
+        for (size_t i = 0; i < n; i++) sl[i] = rows[r0 + i].trace_state, pr[i] = rows[r0 + i].present & OL_SP_TRACE_STATE;
+        if (!rc) rc = ol_span_put_strings(&col, sl, pr, n);
+        if (!rc) rc = ol_span_put_column(pb, "trace_state", &col);
+    }
+    if (!rc) { /* present, flags, resource, scope, dropped */
+        for (size_t i = 0; i < n; i++) u[i] = rows[r0 + i].present;
+        ol_enc_uvarints(&col, u, n);
+        rc = ol_span_put_column(pb, "present", &col);
+        for (size_t i = 0; i < n; i++) u[i] = rows[r0 + i].flags;
+        ol_enc_uvarints(&col, u, n);
+        if (!rc) rc = ol_span_put_column(pb, "flags", &col);
+        for (size_t i = 0; i < n; i++) u[i] = rows[r0 + i].resource;
+        ol_enc_uvarints(&col, u, n);
+        if (!rc) rc = ol_span_put_column(pb, "resource", &col);
+        for (size_t i = 0; i < n; i++) u[i] = rows[r0 + i].scope;
+        ol_enc_uvarints(&col, u, n);
+        if (!rc) rc = ol_span_put_column(pb, "scope", &col);
+        for (int d = 0; d < 3; d++) {
+            for (size_t i = 0; i < n; i++) u[i] = rows[r0 + i].dropped[d];
+            ol_enc_uvarints(&col, u, n);
+        }
+        if (!rc) rc = ol_span_put_column(pb, "dropped", &col);
+    }
+    if (!rc) { /* events, links, extra */
+        const char *names[3] = {"events", "links", "extra"};
+        for (int k = 0; k < 3 && !rc; k++) {
+            for (size_t i = 0; i < n; i++) {
+                const ol_span_row_t *row = &rows[r0 + i];
+                size_t off = k == 0 ? row->ev_off : k == 1 ? row->ln_off : row->ex_off;
+                size_t len = k == 0 ? row->ev_len : k == 1 ? row->ln_len : row->ex_len;
+                sl[i] = ol_slice(w->side.data + off, len);
+            }
+            ol_enc_bytes(&col, sl, n);
+            rc = ol_span_put_column(pb, names[k], &col);
+        }
+    }
+
+    /* Attributes: key order per row, then values grouped by key. */
+    size_t n_keys = ol_dict_count(w->keys);
+    ol_keycount_t *kc = rc ? NULL : ol_calloc(OL_MEM_STORE, n_keys ? n_keys : 1, sizeof *kc);
+    if (!rc && !kc) rc = OL_NOMEM;
+    size_t n_vals = 0;
+    if (!rc) {
+        for (size_t k = 0; k < n_keys; k++) kc[k].key = (uint32_t)k, kc[k].last_row = UINT32_MAX;
+        for (size_t i = 0; i < n; i++) {
+            const ol_span_row_t *row = &rows[r0 + i];
+            ol_pb_put_varint(&col, row->kv_count);
+            for (size_t j = 0; j < row->kv_count; j++) {
+                ol_kv_in_t *kv = &w->kv[row->kv_first + j];
+                ol_pb_put_varint(&col, kv->key);
+                ol_keycount_t *c = &kc[kv->key];
+                if (c->last_row != i) c->rows++, c->last_row = (uint32_t)i;
+                c->values++;
+                n_vals++;
+            }
+        }
+        rc = ol_span_put_column(pb, "attr_keys", &col);
+    }
+    ol_kv_in_t **vals = NULL;
+    uint32_t *pos = NULL;
+    if (!rc && n_vals) {
+        /* Bucket the granule's values by key, in row order. */
+        vals = ol_malloc(OL_MEM_STORE, n_vals * sizeof *vals);
+        pos = ol_calloc(OL_MEM_STORE, n_keys + 1, sizeof *pos);
+        if (!vals || !pos) rc = OL_NOMEM;
+        for (size_t k = 0; !rc && k < n_keys; k++) pos[k + 1] = pos[k] + kc[k].values;
+        uint32_t *fill = rc ? NULL : ol_malloc(OL_MEM_STORE, (n_keys ? n_keys : 1) * sizeof *fill);
+        if (!rc && !fill) rc = OL_NOMEM;
+        if (!rc) {
+            memcpy(fill, pos, n_keys * sizeof *fill);
+            for (size_t i = 0; i < n; i++) {
+                const ol_span_row_t *row = &rows[r0 + i];
+                for (size_t j = 0; j < row->kv_count; j++) {
+                    ol_kv_in_t *kv = &w->kv[row->kv_first + j];
+                    vals[fill[kv->key]++] = kv;
+                }
+            }
+        }
+        if (fill) ol_free(OL_MEM_STORE, fill, (n_keys ? n_keys : 1) * sizeof *fill);
+        /* Promoted keys: in at least a quarter of the rows, the most frequent first. */
+        ol_keycount_t *order = rc ? NULL : ol_malloc(OL_MEM_STORE, n_keys * sizeof *order);
+        if (!rc && !order) rc = OL_NOMEM;
+        bool *promoted = rc ? NULL : ol_calloc(OL_MEM_STORE, n_keys, sizeof *promoted);
+        if (!rc && !promoted) rc = OL_NOMEM;
+        if (!rc) {
+            memcpy(order, kc, n_keys * sizeof *order);
+            qsort(order, n_keys, sizeof *order, ol_keycount_cmp);
+            for (size_t k = 0; k < n_keys && k < OL_SPAN_MAX_PROMOTED && !rc; k++) {
+                if (order[k].rows == 0 || (size_t)order[k].rows * 4 < n) break;
+                uint32_t key = order[k].key;
+                promoted[key] = true;
+                rc = ol_span_put_group(&col, vals + pos[key], kc[key].values);
+                if (rc) break;
+                ol_slice_t kname = ol_dict_get(w->keys, key);
+                ol_buf_reset(&w->tmp);
+                ol_buf_append_cstr(&w->tmp, "a:");
+                ol_buf_append_slice(&w->tmp, kname);
+                if (w->tmp.err || col.err) {
+                    rc = OL_NOMEM;
+                    break;
+                }
+                rc = ol_part_builder_column(pb, ol_buf_slice(&w->tmp), ol_buf_slice(&col));
+                ol_buf_reset(&col);
+            }
+            for (size_t k = 0; k < n_keys && !rc; k++) {
+                if (promoted[k] || kc[k].values == 0) continue;
+                ol_pb_put_varint(&col, k);
+                rc = ol_span_put_group(&col, vals + pos[k], kc[k].values);
+            }
+            if (!rc) rc = ol_span_put_column(pb, "attrs", &col);
+        }
+        if (order) ol_free(OL_MEM_STORE, order, n_keys * sizeof *order);
+        if (promoted) ol_free(OL_MEM_STORE, promoted, n_keys * sizeof *promoted);
+    } else if (!rc) {
+        rc = ol_span_put_column(pb, "attrs", &col);
+    }
+    if (vals) ol_free(OL_MEM_STORE, vals, n_vals * sizeof *vals);
+    if (pos) ol_free(OL_MEM_STORE, pos, (n_keys + 1) * sizeof *pos);
+    if (kc) ol_free(OL_MEM_STORE, kc, (n_keys ? n_keys : 1) * sizeof *kc);
+    ol_buf_free(&col);
+    ol_free(OL_MEM_STORE, ids, cap * 16);
+    ol_free(OL_MEM_STORE, u, cap * sizeof *u);
+    ol_free(OL_MEM_STORE, z, cap * sizeof *z);
+    ol_free(OL_MEM_STORE, b8, cap);
+    ol_free(OL_MEM_STORE, sl, cap * sizeof *sl);
+    ol_free(OL_MEM_STORE, pr, cap * sizeof *pr);
+    return rc;
+}
+
+static int ol_span_tables(ol_part_builder_t *pb, ol_span_writer_t *w)
+{
+    ol_buf_t t;
+    ol_buf_init(&t, OL_MEM_STORE, 0);
+    ol_pb_put_varint(&t, w->n_res);
+    ol_enc_bytes(&t, w->res_bytes, w->n_res);
+    ol_enc_bytes(&t, w->res_url, w->n_res);
+    ol_enc_bytes(&t, w->res_svc, w->n_res);
+    int rc = t.err ? OL_NOMEM : ol_part_builder_table(pb, OL_SLICE_LIT("resources"), ol_buf_slice(&t));
+    ol_buf_reset(&t);
+    ol_pb_put_varint(&t, w->n_sc);
+    ol_enc_bytes(&t, w->sc_bytes, w->n_sc);
+    ol_enc_bytes(&t, w->sc_url, w->n_sc);
+    if (!rc) rc = t.err ? OL_NOMEM : ol_part_builder_table(pb, OL_SLICE_LIT("scopes"), ol_buf_slice(&t));
+    ol_buf_reset(&t);
+    ol_dict_encode(w->keys, &t);
+    if (!rc) rc = t.err ? OL_NOMEM : ol_part_builder_table(pb, OL_SLICE_LIT("keys"), ol_buf_slice(&t));
+    ol_buf_free(&t);
+    return rc;
+}
+
+static void ol_span_writer_free(ol_span_writer_t *w)
+{
+    ol_dict_free(w->keys);
+    ol_dict_free(w->origins);
+    ol_dict_free(w->scopes);
+    ol_free(OL_MEM_STORE, w->res_bytes, w->cap_res * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->res_url, w->cap_res * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->res_svc, w->cap_res * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->sc_bytes, w->cap_sc * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->sc_url, w->cap_sc * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->kv, w->cap_kv * sizeof *w->kv);
+    ol_buf_free(&w->side);
+    ol_buf_free(&w->tmp);
+}
+
+int ol_part_write_spans(const ol_io_t *io, const char *path, uint64_t part_id, uint64_t wal_segment,
+                        const ol_otlp_span_t *const *spans, size_t n, ol_part_info_t *info, ol_err_t *err)
+{
+    if (!io) io = ol_io_posix();
+    const ol_otlp_span_t **sorted = ol_malloc(OL_MEM_STORE, (n ? n : 1) * sizeof *sorted);
+    ol_span_row_t *rows = ol_calloc(OL_MEM_STORE, n ? n : 1, sizeof *rows);
+    ol_span_writer_t w = {0};
+    w.keys = ol_dict_new();
+    w.origins = ol_dict_new();
+    w.scopes = ol_dict_new();
+    ol_buf_init(&w.side, OL_MEM_STORE, 0);
+    ol_buf_init(&w.tmp, OL_MEM_STORE, 0);
+    ol_part_builder_t *pb = ol_part_builder_new(OL_SIGNAL_TRACES, part_id, 3);
+    int rc = (sorted && rows && w.keys && w.origins && w.scopes && pb) ? OL_OK : OL_NOMEM;
+    size_t m = 0;
+    if (!rc) {
+        for (size_t i = 0; i < n; i++) {
+            if (spans[i]->trace_id.len != 16 || spans[i]->span_id.len != 8) {
+                ol_err_set(err, "part %s: span %zu has no valid ids", path, i);
+                rc = OL_ERR;
+                break;
+            }
+            sorted[i] = spans[i];
+        }
+    }
+    if (!rc) {
+        qsort(sorted, n, sizeof *sorted, ol_span_cmp);
+        for (size_t i = 0; i < n; i++) {
+            if (m && memcmp(sorted[i]->trace_id.ptr, rows[m - 1].span->trace_id.ptr, 16) == 0 &&
+                memcmp(sorted[i]->span_id.ptr, rows[m - 1].span->span_id.ptr, 8) == 0)
+                continue; /* the same span sent twice */
+            rows[m].span = sorted[i];
+            if ((rc = ol_span_shred(&w, &rows[m])) != OL_OK) break;
+            m++;
+        }
+    }
+    for (size_t r0 = 0; !rc && r0 < m;) {
+        /* Extend the granule trace by trace up to the row limit. */
+        size_t r1 = r0;
+        while (r1 < m) {
+            size_t t_end = r1 + 1;
+            while (t_end < m && memcmp(rows[t_end].span->trace_id.ptr, rows[r1].span->trace_id.ptr, 16) == 0) t_end++;
+            if (t_end - r0 > OL_PART_GRANULE_ROWS) {
+                if (r1 == r0) r1 = r0 + OL_PART_GRANULE_ROWS; /* one trace larger than a granule */
+                break;
+            }
+            r1 = t_end;
+        }
+        rc = ol_span_granule(pb, &w, rows, r0, r1);
+        r0 = r1;
+    }
+    if (!rc) rc = ol_span_tables(pb, &w);
+    if (rc && rc != OL_ERR) ol_err_set(err, "part %s: encoding spans failed: %s", path, ol_rc_str(rc));
+    if (!rc) rc = ol_part_builder_finish(pb, io, path, wal_segment, info, err);
+    ol_part_builder_free(pb);
+    ol_span_writer_free(&w);
+    ol_free(OL_MEM_STORE, sorted, (n ? n : 1) * sizeof *sorted);
+    ol_free(OL_MEM_STORE, rows, (n ? n : 1) * sizeof *rows);
+    return rc;
+}

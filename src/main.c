@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/loadgen.h"
+#include "cmd/part.h"
 #include "cmd/serve.h"
 
 typedef int (*ol_cmd_fn)(int argc, char **argv);
@@ -27,6 +29,8 @@ static const struct {
     const char *summary;
 } ol_commands[] = {
     {"serve", ol_cmd_serve, "receive OTLP, store it, serve the API"},
+    {"loadgen", ol_cmd_loadgen, "send realistic OTLP spans to an endpoint and measure ingest"},
+    {"part", ol_cmd_part, "verify, dump or build part files (offline)"},
     {"version", ol_cmd_version, "print the version"},
     {"help", ol_cmd_help, "show this help"},
 };

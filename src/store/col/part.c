@@ -361,7 +361,7 @@ static int ol_part_read_block(const ol_part_t *p, uint64_t off, uint32_t size, s
 
 static int ol_part_decode_footer(ol_part_t *p, ol_err_t *err)
 {
-    ol_part_cursor_t c = {p->footer.data, p->footer.data + p->footer.len, p->path, err, OL_OK};
+    ol_part_cursor_t c = {p->footer.data, p->footer.len ? p->footer.data + p->footer.len : p->footer.data, p->path, err, OL_OK};
     p->info.rows = ol_part_cur_u64(&c, "rows");
     uint64_t n_g = ol_part_cur_max(&c, "granule count", OL_PART_MAX_GRANULES);
     p->info.min_time_ns = ol_part_cur_u64(&c, "min time");
@@ -458,7 +458,7 @@ static int ol_part_load_tables(ol_part_t *p, ol_err_t *err)
     if (!rc && p->tables.err) rc = OL_NOMEM;
     for (size_t i = 0; i < p->a.n_t && !rc; i++) {
         size_t end = i + 1 < p->a.n_t ? offs[i + 1] : p->tables.len;
-        p->table_data[i] = ol_slice(p->tables.data + offs[i], end - offs[i]);
+        p->table_data[i] = end > offs[i] ? ol_slice(p->tables.data + offs[i], end - offs[i]) : OL_SLICE_NULL;
     }
     ol_free(OL_MEM_STORE, offs, (p->a.n_t ? p->a.n_t : 1) * sizeof *offs);
     return rc;

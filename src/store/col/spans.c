@@ -506,7 +506,7 @@ static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_
                 const ol_span_row_t *row = &rows[r0 + i];
                 size_t off = k == 0 ? row->ev_off : k == 1 ? row->ln_off : row->ex_off;
                 size_t len = k == 0 ? row->ev_len : k == 1 ? row->ln_len : row->ex_len;
-                sl[i] = ol_slice(w->side.data + off, len);
+                sl[i] = len ? ol_slice(w->side.data + off, len) : OL_SLICE_NULL;
             }
             ol_enc_bytes(&col, sl, n);
             rc = ol_span_put_column(pb, names[k], &col);

@@ -93,12 +93,13 @@ static void ol_sgran_free(ol_sgran_t *sg)
     sg->n_bufs = 0;
 }
 
-static ol_slice_t ol_sg_rest(ol_slice_t s, size_t used) { return ol_slice(s.ptr + used, s.len - used); }
+static ol_slice_t ol_sg_rest(ol_slice_t s, size_t used) { return used ? ol_slice(s.ptr + used, s.len - used) : s; }
+static const uint8_t *ol_sg_endp(ol_slice_t s) { return s.len ? s.ptr + s.len : s.ptr; }
 
 /* A dictionary whose size is bounded by the bytes that hold it. */
 static int ol_sg_dict(ol_sgran_t *sg, ol_slice_t *in, ol_slice_t **out, size_t *count)
 {
-    const uint8_t *p = in->ptr, *end = in->ptr + in->len;
+    const uint8_t *p = in->ptr, *end = ol_sg_endp(*in);
     uint64_t c = 0;
     if (in->len == 0 || ol_pb_read_varint(&p, end, &c) != OL_OK || c > in->len)
         return OL_SG_FAIL(sg, "part %s: granule %u: bad dictionary size", ol_part_path(sg->p), sg->g);
@@ -194,7 +195,7 @@ static int ol_sg_tables(ol_sgran_t *sg)
         ol_part_table(p, OL_SLICE_LIT("keys"), &t))
         return OL_SG_FAIL(sg, "part %s: a part table is missing", path);
     ol_part_table(p, OL_SLICE_LIT("resources"), &t);
-    const uint8_t *q = t.ptr, *end = t.ptr + t.len;
+    const uint8_t *q = t.ptr, *end = ol_sg_endp(t);
     uint64_t c = 0;
     if (ol_pb_read_varint(&q, end, &c) != OL_OK || c > t.len) return OL_SG_FAIL(sg, "part %s: bad resource table", path);
     t = ol_sg_rest(t, (size_t)(q - t.ptr));
@@ -211,7 +212,7 @@ static int ol_sg_tables(ol_sgran_t *sg)
     }
     if (t.len) return OL_SG_FAIL(sg, "part %s: stray bytes in the resource table", path);
     ol_part_table(p, OL_SLICE_LIT("scopes"), &t);
-    q = t.ptr, end = t.ptr + t.len;
+    q = t.ptr, end = ol_sg_endp(t);
     if (ol_pb_read_varint(&q, end, &c) != OL_OK || c > t.len) return OL_SG_FAIL(sg, "part %s: bad scope table", path);
     t = ol_sg_rest(t, (size_t)(q - t.ptr));
     sg->n_sc = c;
@@ -355,7 +356,7 @@ static int ol_sg_rest_columns(ol_sgran_t *sg)
     if (!sg->kv_keys || !per_key) return OL_NOMEM;
     memset(per_key, 0, (sg->n_keys ? sg->n_keys : 1) * sizeof *per_key);
     {
-        const uint8_t *q = in.ptr, *end = in.ptr + in.len;
+        const uint8_t *q = in.ptr, *end = ol_sg_endp(in);
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             uint64_t c = 0;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "codec/json.h"
+#include "codec/otlp.h"
 #include "codec/pb.h"
 #include "core/util.h"
 
@@ -85,29 +86,6 @@ static void rb_hex_id(ol_buf_t *b, ol_slice_t id)
 }
 
 /* ---- Go rendering of AnyValue ---- */
-
-typedef struct {
-    uint32_t kind; /* AnyValue oneof field number; 0 = empty */
-    uint64_t u64;
-    ol_slice_t bytes;
-} go_any_t;
-
-static void go_any_parse(ol_slice_t av, go_any_t *out)
-{
-    ol_pb_reader_t r;
-    ol_pb_field_value_t f;
-    memset(out, 0, sizeof *out);
-    ol_pb_reader_init(&r, av);
-    while (ol_pb_next(&r, &f) == OL_OK) {
-        if (f.number < 1 || f.number > 7) continue;
-        bool len_kind = f.number == 1 || f.number >= 5;
-        uint8_t want = len_kind ? OL_PB_LEN : f.number == 4 ? OL_PB_I64 : OL_PB_VARINT;
-        if (f.wire_type != want) continue;
-        out->kind = f.number;
-        out->u64 = f.u64;
-        out->bytes = f.bytes;
-    }
-}
 
 /* Length of the UTF-8 sequence at p as Go's utf8.DecodeRune accepts it, or 0
  * when Go would return (RuneError, 1). *rune gets the code point. */
@@ -288,9 +266,9 @@ static bool go_json_kvlist(ol_buf_t *b, ol_slice_t kvl, int depth)
 /* One AsRaw() value as json.Marshal writes it; false where Marshal fails. */
 static bool go_json_value(ol_buf_t *b, ol_slice_t av, int depth)
 {
-    go_any_t v;
+    ol_otlp_any_t v;
     if (depth > GO_JSON_MAX_DEPTH) return false;
-    go_any_parse(av, &v);
+    ol_otlp_any_parse(av, &v);
     switch (v.kind) {
     case 1:
         go_json_string(b, v.bytes);
@@ -324,9 +302,9 @@ static bool go_json_value(ol_buf_t *b, ol_slice_t av, int depth)
 
 void ol_chb_go_as_string(ol_slice_t any_value, ol_buf_t *b)
 {
-    go_any_t v;
+    ol_otlp_any_t v;
     size_t mark = b->len;
-    go_any_parse(any_value, &v);
+    ol_otlp_any_parse(any_value, &v);
     switch (v.kind) {
     case 1:
         ol_buf_append_slice(b, v.bytes);

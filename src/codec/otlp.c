@@ -133,13 +133,7 @@ static ol_slice_t ol_otlp_service_name(ol_slice_t resource)
 
 /* ---- AnyValue as text ---- */
 
-typedef struct {
-    uint32_t kind; /* AnyValue oneof field number, 0 = empty */
-    uint64_t u64;
-    ol_slice_t bytes;
-} ol_otlp_any_t;
-
-static void ol_otlp_any_parse(ol_slice_t av, ol_otlp_any_t *out)
+void ol_otlp_any_parse(ol_slice_t av, ol_otlp_any_t *out)
 {
     ol_pb_reader_t r;
     ol_pb_field_value_t f;

@@ -112,6 +112,17 @@ int ol_otlp_decode(ol_signal_t sig, ol_slice_t pb, ol_arena_t *arena, ol_otlp_ba
 typedef int (*ol_otlp_kv_fn)(void *ud, ol_slice_t key, ol_slice_t any_value);
 int ol_otlp_each_attribute(ol_slice_t msg, uint32_t field_number, ol_otlp_kv_fn fn, void *ud);
 
+/* The one value an encoded AnyValue holds: kind is its oneof field number
+ * (1 string, 2 bool, 3 int, 4 double, 5 array, 6 kvlist, 7 bytes; 0 when
+ * empty), u64 the scalar bits, bytes the LEN payload. Fields with the wrong
+ * wire type are ignored; the last good one wins, as protobuf says. */
+typedef struct ol_otlp_any {
+    uint32_t kind;
+    uint64_t u64;
+    ol_slice_t bytes;
+} ol_otlp_any_t;
+void ol_otlp_any_parse(ol_slice_t any_value, ol_otlp_any_t *out);
+
 /* Renders an encoded AnyValue as text for matching and search: strings as is,
  * ints/doubles/bools in decimal/"true"/"false", bytes as base64, arrays and
  * kvlists as compact JSON. Appends to b. */

@@ -49,6 +49,9 @@ static inline double ol_pb_as_double(uint64_t bits)
 }
 static inline int64_t ol_pb_zigzag_decode(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
+/* Bytes ol_pb_put_varint writes for v. */
+static inline size_t ol_pb_varint_len(uint64_t v) { return 1 + (size_t)(63 - __builtin_clzll(v | 1)) / 7; }
+
 /* Writer. */
 void ol_pb_put_varint(ol_buf_t *b, uint64_t v);
 void ol_pb_put_tag(ol_buf_t *b, uint32_t number, uint8_t wire_type);

@@ -5,6 +5,8 @@
  */
 #include "core/alloc.h"
 
+#include "core/common.h"
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -71,3 +73,18 @@ const char *ol_mem_tag_name(ol_mem_tag_t tag)
 }
 
 void ol_alloc_fail_after(long n) { atomic_store(&g_fail_after, n); }
+
+int ol_grow_array(ol_mem_tag_t tag, void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return OL_OK;
+    size_t n = *cap ? *cap : 8;
+    while (n < need) {
+        if (n > SIZE_MAX / 2 / elem) return OL_NOMEM;
+        n *= 2;
+    }
+    void *q = ol_realloc(tag, *p, *cap * elem, n * elem);
+    if (!q) return OL_NOMEM;
+    *p = q;
+    *cap = n;
+    return OL_OK;
+}

@@ -29,6 +29,9 @@ void *ol_calloc(ol_mem_tag_t tag, size_t count, size_t size);
 void *ol_realloc(ol_mem_tag_t tag, void *p, size_t old_n, size_t new_n);
 void ol_free(ol_mem_tag_t tag, void *p, size_t n);
 char *ol_strndup(ol_mem_tag_t tag, const char *s, size_t n);
+/* Grows the array *p of *cap elements of elem bytes (doubling, from 8) until
+ * it holds at least `need`. OL_OK, or OL_NOMEM with the array unchanged. */
+int ol_grow_array(ol_mem_tag_t tag, void **p, size_t *cap, size_t need, size_t elem);
 
 /* Bytes currently allocated under a tag (approximate under concurrency). */
 int64_t ol_mem_in_use(ol_mem_tag_t tag);

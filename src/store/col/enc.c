@@ -45,12 +45,6 @@ static inline const uint8_t *ol_enc_end(ol_slice_t in) { return in.len ? in.ptr 
 static inline uint64_t ol_zz_enc(uint64_t v) { return (v << 1) ^ (0 - (v >> 63)); }
 static inline uint64_t ol_zz_dec(uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
 
-static inline size_t ol_varint_len(uint64_t v)
-{
-    /* 1 + floor(log2(v|1)) / 7 */
-    return 1 + (size_t)(63 - __builtin_clzll(v | 1)) / 7;
-}
-
 static inline int ol_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
     if (*p < end && **p < 0x80) {
@@ -96,7 +90,7 @@ static inline size_t ol_add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? 
 void ol_enc_uvarints(ol_buf_t *b, const uint64_t *v, size_t n)
 {
     size_t need = 0;
-    for (size_t i = 0; i < n; i++) need += ol_varint_len(v[i]);
+    for (size_t i = 0; i < n; i++) need += ol_pb_varint_len(v[i]);
     if (ol_enc_reserve(b, need) != OL_OK) return;
     for (size_t i = 0; i < n; i++) ol_put_varint(b, v[i]);
 }
@@ -117,7 +111,7 @@ void ol_enc_delta(ol_buf_t *b, uint64_t base, const uint64_t *v, size_t n)
     size_t need = 0;
     uint64_t prev = base;
     for (size_t i = 0; i < n; i++) {
-        need += ol_varint_len(ol_zz_enc(v[i] - prev));
+        need += ol_pb_varint_len(ol_zz_enc(v[i] - prev));
         prev = v[i];
     }
     if (ol_enc_reserve(b, need) != OL_OK) return;
@@ -146,7 +140,7 @@ int ol_dec_delta(ol_slice_t in, uint64_t base, uint64_t *out, size_t n, size_t *
 void ol_enc_zigzag(ol_buf_t *b, const int64_t *v, size_t n)
 {
     size_t need = 0;
-    for (size_t i = 0; i < n; i++) need += ol_varint_len(ol_zz_enc((uint64_t)v[i]));
+    for (size_t i = 0; i < n; i++) need += ol_pb_varint_len(ol_zz_enc((uint64_t)v[i]));
     if (ol_enc_reserve(b, need) != OL_OK) return;
     for (size_t i = 0; i < n; i++) ol_put_varint(b, ol_zz_enc((uint64_t)v[i]));
 }
@@ -219,10 +213,10 @@ void ol_enc_runs(ol_buf_t *b, const uint8_t *v, size_t width, size_t n)
         size_t j = i + 1;
         while (j < n && ol_same(v + i * width, v + j * width, width)) j++;
         runs++;
-        need = ol_add_sat(need, ol_add_sat(ol_varint_len(j - i), width));
+        need = ol_add_sat(need, ol_add_sat(ol_pb_varint_len(j - i), width));
         i = j;
     }
-    need = ol_add_sat(need, ol_varint_len(runs));
+    need = ol_add_sat(need, ol_pb_varint_len(runs));
     if (ol_enc_reserve(b, need) != OL_OK) return;
     ol_put_varint(b, runs);
     for (size_t i = 0; i < n;) {
@@ -313,7 +307,7 @@ int ol_dec_bits(ol_slice_t in, bool *out, size_t n, size_t *used, ol_err_t *err)
 void ol_enc_bytes(ol_buf_t *b, const ol_slice_t *v, size_t n)
 {
     size_t need = 0;
-    for (size_t i = 0; i < n; i++) need = ol_add_sat(need, ol_add_sat(ol_varint_len(v[i].len), v[i].len));
+    for (size_t i = 0; i < n; i++) need = ol_add_sat(need, ol_add_sat(ol_pb_varint_len(v[i].len), v[i].len));
     if (ol_enc_reserve(b, need) != OL_OK) return;
     for (size_t i = 0; i < n; i++) ol_put_varint(b, v[i].len);
     for (size_t i = 0; i < n; i++) ol_buf_append(b, v[i].ptr, v[i].len);
@@ -512,8 +506,8 @@ uint32_t ol_dict_add(ol_dict_t *d, ol_slice_t s)
 
 void ol_dict_encode(const ol_dict_t *d, ol_buf_t *b)
 {
-    size_t need = ol_varint_len(d->count);
-    for (size_t i = 0; i < d->count; i++) need += ol_varint_len(d->e[i].s.len) + d->e[i].s.len;
+    size_t need = ol_pb_varint_len(d->count);
+    for (size_t i = 0; i < d->count; i++) need += ol_pb_varint_len(d->e[i].s.len) + d->e[i].s.len;
     if (ol_enc_reserve(b, need) != OL_OK) return;
     ol_put_varint(b, d->count);
     for (size_t i = 0; i < d->count; i++) ol_put_varint(b, d->e[i].s.len);

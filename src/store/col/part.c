@@ -51,18 +51,6 @@ typedef struct ol_part_arrays {
     size_t n_t, cap_t;
 } ol_part_arrays_t;
 
-static int ol_part_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return OL_OK;
-    size_t n = *cap ? *cap * 2 : 16;
-    while (n < need) n *= 2;
-    void *q = ol_realloc(OL_MEM_STORE, *p, *cap * elem, n * elem);
-    if (!q) return OL_NOMEM;
-    *p = q;
-    *cap = n;
-    return OL_OK;
-}
-
 static void ol_part_arrays_free(ol_part_arrays_t *a)
 {
     ol_free(OL_MEM_STORE, a->g, a->cap_g * sizeof *a->g);
@@ -115,7 +103,7 @@ int ol_part_builder_granule(ol_part_builder_t *b, const ol_part_granule_info_t *
 {
     if (b->err) return b->err;
     if (b->a.n_g >= OL_PART_MAX_GRANULES) return b->err = OL_LIMIT;
-    if (ol_part_grow((void **)&b->a.g, &b->a.cap_g, b->a.n_g + 1, sizeof *b->a.g)) return b->err = OL_NOMEM;
+    if (ol_grow_array(OL_MEM_STORE, (void **)&b->a.g, &b->a.cap_g, b->a.n_g + 1, sizeof *b->a.g)) return b->err = OL_NOMEM;
     ol_part_granule_rec_t *r = &b->a.g[b->a.n_g++];
     r->info = *g;
     r->first_col = (uint32_t)b->a.n_c;
@@ -145,7 +133,7 @@ int ol_part_builder_column(ol_part_builder_t *b, ol_slice_t name, ol_slice_t str
 {
     if (b->err) return b->err;
     if (!b->a.n_g) return b->err = OL_ERR;
-    if (ol_part_grow((void **)&b->a.c, &b->a.cap_c, b->a.n_c + 1, sizeof *b->a.c)) return b->err = OL_NOMEM;
+    if (ol_grow_array(OL_MEM_STORE, (void **)&b->a.c, &b->a.cap_c, b->a.n_c + 1, sizeof *b->a.c)) return b->err = OL_NOMEM;
     int rc = ol_part_builder_block(b, name, streams, &b->a.c[b->a.n_c]);
     if (rc) return rc;
     b->a.n_c++;
@@ -156,7 +144,7 @@ int ol_part_builder_column(ol_part_builder_t *b, ol_slice_t name, ol_slice_t str
 int ol_part_builder_table(ol_part_builder_t *b, ol_slice_t name, ol_slice_t streams)
 {
     if (b->err) return b->err;
-    if (ol_part_grow((void **)&b->a.t, &b->a.cap_t, b->a.n_t + 1, sizeof *b->a.t)) return b->err = OL_NOMEM;
+    if (ol_grow_array(OL_MEM_STORE, (void **)&b->a.t, &b->a.cap_t, b->a.n_t + 1, sizeof *b->a.t)) return b->err = OL_NOMEM;
     int rc = ol_part_builder_block(b, name, streams, &b->a.t[b->a.n_t]);
     if (rc) return rc;
     b->a.n_t++;
@@ -382,7 +370,7 @@ static int ol_part_decode_footer(ol_part_t *p, ol_err_t *err)
                    p->footer.len);
         return OL_CORRUPT;
     }
-    if (ol_part_grow((void **)&p->a.g, &p->a.cap_g, n_g ? n_g : 1, sizeof *p->a.g)) return OL_NOMEM;
+    if (ol_grow_array(OL_MEM_STORE, (void **)&p->a.g, &p->a.cap_g, n_g ? n_g : 1, sizeof *p->a.g)) return OL_NOMEM;
     uint64_t rows = 0;
     for (size_t i = 0; i < n_g && !c.rc; i++) {
         ol_part_granule_rec_t *g = &p->a.g[p->a.n_g];
@@ -402,7 +390,7 @@ static int ol_part_decode_footer(ol_part_t *p, ol_err_t *err)
             ol_err_set(err, "part %s: footer: granule %zu claims %llu columns", p->path, i, (unsigned long long)n_cols);
             return OL_CORRUPT;
         }
-        if (ol_part_grow((void **)&p->a.c, &p->a.cap_c, p->a.n_c + n_cols, sizeof *p->a.c)) return OL_NOMEM;
+        if (ol_grow_array(OL_MEM_STORE, (void **)&p->a.c, &p->a.cap_c, p->a.n_c + n_cols, sizeof *p->a.c)) return OL_NOMEM;
         for (uint64_t k = 0; k < n_cols && !c.rc; k++) {
             ol_part_colref_t *r = &p->a.c[p->a.n_c++];
             r->name = (uint32_t)ol_part_cur_max(&c, "column name index", n_names ? n_names - 1 : 0);
@@ -418,7 +406,7 @@ static int ol_part_decode_footer(ol_part_t *p, ol_err_t *err)
     }
     uint64_t n_t = ol_part_cur_max(&c, "table count", 64);
     if (c.rc) return c.rc;
-    if (ol_part_grow((void **)&p->a.t, &p->a.cap_t, n_t ? n_t : 1, sizeof *p->a.t)) return OL_NOMEM;
+    if (ol_grow_array(OL_MEM_STORE, (void **)&p->a.t, &p->a.cap_t, n_t ? n_t : 1, sizeof *p->a.t)) return OL_NOMEM;
     for (size_t i = 0; i < n_t && !c.rc; i++) {
         ol_part_colref_t *r = &p->a.t[p->a.n_t++];
         r->name = (uint32_t)ol_part_cur_max(&c, "table name index", n_names ? n_names - 1 : 0);

@@ -59,18 +59,6 @@ typedef struct ol_span_writer {
     ol_buf_t tmp;
 } ol_span_writer_t;
 
-static int ol_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return OL_OK;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need) n *= 2;
-    void *q = ol_realloc(OL_MEM_STORE, *p, *cap * elem, n * elem);
-    if (!q) return OL_NOMEM;
-    *p = q;
-    *cap = n;
-    return OL_OK;
-}
-
 static int ol_span_cmp(const void *a, const void *b)
 {
     const ol_otlp_span_t *x = *(const ol_otlp_span_t *const *)a, *y = *(const ol_otlp_span_t *const *)b;
@@ -124,7 +112,7 @@ static int ol_span_resource(ol_span_writer_t *w, const ol_otlp_origin_t *o, uint
     uint32_t id = ol_dict_add(w->origins, ol_buf_slice(&w->tmp));
     if (id == UINT32_MAX) return OL_NOMEM;
     if (ol_dict_count(w->origins) > before) {
-        if (ol_grow((void **)&w->res_bytes, &w->cap_res, w->n_res + 1, sizeof(ol_slice_t))) return OL_NOMEM;
+        if (ol_grow_array(OL_MEM_STORE, (void **)&w->res_bytes, &w->cap_res, w->n_res + 1, sizeof(ol_slice_t))) return OL_NOMEM;
         size_t cap = w->cap_res;
         /* the three arrays grow together */
         void *u = ol_realloc(OL_MEM_STORE, w->res_url, w->n_res * sizeof(ol_slice_t), cap * sizeof(ol_slice_t));
@@ -148,7 +136,7 @@ static int ol_span_resource(ol_span_writer_t *w, const ol_otlp_origin_t *o, uint
     id = ol_dict_add(w->scopes, ol_buf_slice(&w->tmp));
     if (id == UINT32_MAX) return OL_NOMEM;
     if (ol_dict_count(w->scopes) > before) {
-        if (ol_grow((void **)&w->sc_bytes, &w->cap_sc, w->n_sc + 1, sizeof(ol_slice_t))) return OL_NOMEM;
+        if (ol_grow_array(OL_MEM_STORE, (void **)&w->sc_bytes, &w->cap_sc, w->n_sc + 1, sizeof(ol_slice_t))) return OL_NOMEM;
         void *u = ol_realloc(OL_MEM_STORE, w->sc_url, w->n_sc * sizeof(ol_slice_t), w->cap_sc * sizeof(ol_slice_t));
         if (!u) return OL_NOMEM;
         w->sc_url = u;
@@ -217,7 +205,7 @@ static int ol_span_shred(ol_span_writer_t *w, ol_span_row_t *row)
                 ol_span_keep_field(&ex, at, r.p);
                 break;
             }
-            if (ol_grow((void **)&w->kv, &w->cap_kv, w->n_kv + 1, sizeof *w->kv)) return OL_NOMEM;
+            if (ol_grow_array(OL_MEM_STORE, (void **)&w->kv, &w->cap_kv, w->n_kv + 1, sizeof *w->kv)) return OL_NOMEM;
             ol_kv_in_t *kv = &w->kv[w->n_kv++];
             memset(kv, 0, sizeof *kv);
             kv->key = ol_dict_add(w->keys, key);

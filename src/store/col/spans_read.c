@@ -69,20 +69,27 @@ static void *ol_sg_alloc(ol_sgran_t *sg, size_t count, size_t size)
     return ol_arena_alloc(sg->a, (count ? count : 1) * size);
 }
 
-/* Reads column `name` of the granule; OL_NOTFOUND is returned as is. */
-static int ol_sg_column(ol_sgran_t *sg, const char *name, ol_slice_t *out)
+/* Reads column `name` of the granule into a buffer the granule owns; OL_NOTFOUND is returned as is. */
+static int ol_sg_column_slice(ol_sgran_t *sg, ol_slice_t name, ol_slice_t *out)
 {
     ol_buf_t *nb = ol_realloc(OL_MEM_STORE, sg->bufs, sg->n_bufs * sizeof *nb, (sg->n_bufs + 1) * sizeof *nb);
     if (!nb) return OL_NOMEM;
     sg->bufs = nb;
     ol_buf_t *b = &sg->bufs[sg->n_bufs++];
     ol_buf_init(b, OL_MEM_STORE, 0);
-    int rc = ol_part_read_column(sg->p, sg->g, ol_slice_cstr(name), b, sg->err);
-    if (rc == OL_NOTFOUND) ol_err_set(sg->err, "part %s: granule %u has no column %s", ol_part_path(sg->p), sg->g, name);
+    int rc = ol_part_read_column(sg->p, sg->g, name, b, sg->err);
+    if (rc == OL_NOTFOUND)
+        ol_err_set(sg->err, "part %s: granule %u has no column %.*s", ol_part_path(sg->p), sg->g, (int)name.len,
+                   (const char *)name.ptr);
     if (rc) return rc;
     if (b->err) return OL_NOMEM;
     *out = ol_buf_slice(b);
     return OL_OK;
+}
+
+static int ol_sg_column(ol_sgran_t *sg, const char *name, ol_slice_t *out)
+{
+    return ol_sg_column_slice(sg, ol_slice_cstr(name), out);
 }
 
 static void ol_sgran_free(ol_sgran_t *sg)
@@ -394,13 +401,7 @@ static int ol_sg_rest_columns(ol_sgran_t *sg)
             if (ol_slice_eq(sg->keys[k], key)) { id = k; break; }
         if (id == SIZE_MAX || done[id])
             return OL_SG_FAIL(sg, "part %s: granule %u: column for an unknown or repeated key", ol_part_path(sg->p), sg->g);
-        ol_buf_t *nb = ol_realloc(OL_MEM_STORE, sg->bufs, sg->n_bufs * sizeof *nb, (sg->n_bufs + 1) * sizeof *nb);
-        if (!nb) return OL_NOMEM;
-        sg->bufs = nb;
-        ol_buf_t *b = &sg->bufs[sg->n_bufs++];
-        ol_buf_init(b, OL_MEM_STORE, 0);
-        if ((rc = ol_part_read_column(sg->p, sg->g, names[c], b, sg->err))) return rc;
-        in = ol_buf_slice(b);
+        if ((rc = ol_sg_column_slice(sg, names[c], &in))) return rc;
         if ((rc = ol_sg_group(sg, &in, per_key[id], &sg->groups[id]))) return rc;
         END("a:<key>");
         done[id] = true;
@@ -424,13 +425,6 @@ static int ol_sg_rest_columns(ol_sgran_t *sg)
 #undef END
 }
 
-static size_t ol_vlen(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) v >>= 7, n++;
-    return n;
-}
-
 /* Appends one KeyValue (field 9) with the next value of its key's group. */
 static int ol_sg_put_kv(ol_sgran_t *sg, ol_buf_t *b, uint64_t key)
 {
@@ -446,7 +440,7 @@ static int ol_sg_put_kv(ol_sgran_t *sg, ol_buf_t *b, uint64_t key)
     case OL_AV_NONE: has_av = false; break;
     case OL_AV_STRING:
         avs = gr->dict[gr->str_ids[gr->at_s++]];
-        av_len = 1 + ol_vlen(avs.len) + avs.len;
+        av_len = 1 + ol_pb_varint_len(avs.len) + avs.len;
         break;
     case OL_AV_BOOL: av[0] = 0x10, av[1] = gr->bools[gr->at_b++] ? 1 : 0, avn = 2; break;
     case OL_AV_INT: {
@@ -465,7 +459,7 @@ static int ol_sg_put_kv(ol_sgran_t *sg, ol_buf_t *b, uint64_t key)
     }
     if (avn) av_len = avn;
     ol_slice_t k = sg->keys[key];
-    size_t kv_len = 1 + ol_vlen(k.len) + k.len + (has_av ? 1 + ol_vlen(av_len) + av_len : 0);
+    size_t kv_len = 1 + ol_pb_varint_len(k.len) + k.len + (has_av ? 1 + ol_pb_varint_len(av_len) + av_len : 0);
     ol_pb_put_tag(b, 9, OL_PB_LEN);
     ol_pb_put_varint(b, kv_len);
     ol_pb_put_bytes(b, 1, k);
@@ -545,7 +539,7 @@ static int ol_sg_assemble(ol_sgran_t *sg, size_t i, ol_buf_t *b, ol_otlp_span_t 
     if (pm & OL_SP_STATUS) {
         bool has_msg = pm & OL_SP_STATUS_MESSAGE, has_code = pm & OL_SP_STATUS_CODE;
         ol_pb_put_tag(b, 15, OL_PB_LEN);
-        ol_pb_put_varint(b, (has_msg ? 1 + ol_vlen(msg.len) + msg.len : 0) + (has_code ? 1 + ol_vlen(st) : 0));
+        ol_pb_put_varint(b, (has_msg ? 1 + ol_pb_varint_len(msg.len) + msg.len : 0) + (has_code ? 1 + ol_pb_varint_len(st) : 0));
         if (has_msg) ol_pb_put_bytes(b, 2, msg);
         if (has_code) ol_pb_put_uint(b, 3, st);
     }

@@ -20,19 +20,8 @@
 
 /* ---- growable pointer arrays ---- */
 
-static int ol_ix_grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap) return OL_OK;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *p = ol_realloc(OL_MEM_STORE, *arr, *cap * elem, nc * elem);
-    if (!p) return OL_NOMEM;
-    *arr = p;
-    *cap = nc;
-    return OL_OK;
-}
-
 #define OL_IX_PUSH(arr, n, cap, v)                                                          \
-    (ol_ix_grow((void **)&(arr), &(cap), (n), sizeof *(arr)) == OL_OK ? ((arr)[(n)++] = (v), OL_OK) \
+    (ol_grow_array(OL_MEM_STORE, (void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) == OL_OK ? ((arr)[(n)++] = (v), OL_OK) \
                                                                        : OL_NOMEM)
 
 /* ---- map ---- */
@@ -248,7 +237,8 @@ static int ol_ix_add_span(ol_ix_t *ix, const ol_otlp_span_t *sp, uint64_t receiv
 static int ol_ix_add_log(ol_ix_t *ix, const ol_otlp_log_t *l)
 {
     ol_ix_log_t e = {l->time_ns ? l->time_ns : l->observed_ns, l};
-    if (ol_ix_grow((void **)&ix->logs, &ix->cap_logs, ix->n_logs, sizeof *ix->logs) != OL_OK) return OL_NOMEM;
+    if (ol_grow_array(OL_MEM_STORE, (void **)&ix->logs, &ix->cap_logs, ix->n_logs + 1, sizeof *ix->logs) != OL_OK)
+        return OL_NOMEM;
     /* First position whose time is greater: equal times keep arrival order. */
     size_t lo = 0, hi = ix->n_logs;
     if (hi && ix->logs[hi - 1].t <= e.t) {

@@ -25,6 +25,12 @@ typedef struct ol_config {
     char *tls_key;
     char *log_level;
     uint64_t max_connections;
+    uint64_t flush_bytes;
+    uint64_t flush_age_ms;
+    uint64_t merge_min_parts;
+    uint64_t retention_traces_hours, retention_logs_hours, retention_metrics_hours;
+    uint64_t max_bytes_traces, max_bytes_logs, max_bytes_metrics;
+    uint64_t store_threads;
     char *config;
 } ol_config_t;
 

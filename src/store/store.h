@@ -36,6 +36,20 @@ typedef struct ol_store_options {
     uint32_t fsync_interval_ms; /* OL_FSYNC_INTERVAL; default 1000 */
     uint64_t wal_segment_bytes; /* roll the log at this size; default 64 MiB */
     const ol_io_t *io;          /* NULL = ol_io_posix() */
+    /* Columnar engine (0 = default). The head is flushed into parts when
+     * its log bytes reach flush_bytes (64 MiB) or its oldest record is
+     * flush_age_ms old (5 min); a partition's small parts are merged once
+     * it has merge_min_parts (4) of them; `threads` (2) background threads
+     * flush, merge and apply retention. */
+    uint64_t flush_bytes;
+    uint64_t flush_age_ms;
+    uint32_t merge_min_parts;
+    uint32_t threads;
+    /* Per signal (ol_signal_t): drop partitions whose day ended more than
+     * retention_ns ago, and the oldest partitions while the signal's parts
+     * exceed max_bytes (0 = no limit for either). */
+    uint64_t retention_ns[3];
+    uint64_t max_bytes[3];
 } ol_store_options_t;
 
 /* Creates the directory layout if needed; does not replay. */

@@ -69,6 +69,7 @@ struct ol_part_builder {
     ol_dict_t *names;
     ol_part_arrays_t a;
     uint64_t rows, min_t, max_t;
+    uint64_t input_bytes;
     int err;
 };
 
@@ -186,8 +187,22 @@ static void ol_part_footer_encode(const ol_part_builder_t *b, uint64_t wal_segme
         ol_pb_put_varint(f, b->a.t[i].size);
     }
     ol_pb_put_varint(f, wal_segment);
-    ol_pb_put_varint(f, 0); /* extension length */
+    if (!b->input_bytes) {
+        ol_pb_put_varint(f, 0);
+        return;
+    }
+    size_t vlen = ol_pb_varint_len(b->input_bytes);
+    ol_pb_put_varint(f, 2 + vlen);
+    ol_pb_put_varint(f, OL_PART_EXT_INPUT_BYTES);
+    ol_pb_put_varint(f, vlen);
+    ol_pb_put_varint(f, b->input_bytes);
 }
+
+void ol_part_builder_input_bytes(ol_part_builder_t *b, uint64_t bytes) { b->input_bytes = bytes; }
+
+/* Footer extension: (uvarint tag, uvarint length, bytes) entries; unknown
+ * tags are skipped, a known tag whose value does not parse is corruption. */
+static int ol_part_ext_parse(ol_part_t *p, const uint8_t *e, size_t n, ol_err_t *err);
 
 int ol_part_builder_finish(ol_part_builder_t *b, const ol_io_t *io, const char *path, uint64_t wal_segment,
                            ol_part_info_t *info, ol_err_t *err)
@@ -244,7 +259,8 @@ int ol_part_builder_finish(ol_part_builder_t *b, const ol_io_t *io, const char *
     if (info) {
         *info = (ol_part_info_t){.id = b->id, .signal = b->signal, .rows = b->rows, .bytes = b->file.len,
                                  .min_time_ns = b->rows ? b->min_t : 0, .max_time_ns = b->rows ? b->max_t : 0,
-                                 .wal_segment = wal_segment, .footer_crc = fcrc, .granules = (uint32_t)b->a.n_g};
+                                 .wal_segment = wal_segment, .footer_crc = fcrc, .granules = (uint32_t)b->a.n_g,
+                                 .input_bytes = b->input_bytes};
     }
     return OL_OK;
 }
@@ -415,8 +431,9 @@ static int ol_part_decode_footer(ol_part_t *p, ol_err_t *err)
     }
     p->info.wal_segment = ol_part_cur_u64(&c, "wal segment");
     uint64_t ext = ol_part_cur_u64(&c, "extension length");
-    ol_part_cur_bytes(&c, ext, "extension");
+    const uint8_t *ext_bytes = ol_part_cur_bytes(&c, ext, "extension");
     if (c.rc) return c.rc;
+    if (ol_part_ext_parse(p, ext_bytes, (size_t)ext, err) != OL_OK) return OL_CORRUPT;
     if (c.p != c.end) {
         ol_err_set(err, "part %s: footer: %zu trailing bytes", p->path, (size_t)(c.end - c.p));
         return OL_CORRUPT;
@@ -450,6 +467,27 @@ static int ol_part_load_tables(ol_part_t *p, ol_err_t *err)
     }
     ol_free(OL_MEM_STORE, offs, (p->a.n_t ? p->a.n_t : 1) * sizeof *offs);
     return rc;
+}
+
+static int ol_part_ext_parse(ol_part_t *p, const uint8_t *e, size_t n, ol_err_t *err)
+{
+    const uint8_t *end = e + n;
+    while (n && e < end) {
+        uint64_t tag, len;
+        if (ol_pb_read_varint(&e, end, &tag) != OL_OK || ol_pb_read_varint(&e, end, &len) != OL_OK ||
+            len > (uint64_t)(end - e)) {
+            ol_err_set(err, "part %s: footer extension: bad entry", p->path);
+            return OL_CORRUPT;
+        }
+        const uint8_t *v = e, *v_end = e + len;
+        e = v_end;
+        if (tag != OL_PART_EXT_INPUT_BYTES) continue;
+        if (ol_pb_read_varint(&v, v_end, &p->info.input_bytes) != OL_OK || v != v_end) {
+            ol_err_set(err, "part %s: footer extension: bad input byte count", p->path);
+            return OL_CORRUPT;
+        }
+    }
+    return OL_OK;
 }
 
 int ol_part_open(const ol_io_t *io, const char *path, ol_part_t **out, ol_err_t *err)

@@ -38,7 +38,11 @@ typedef struct ol_part_info {
     uint64_t wal_segment;
     uint32_t footer_crc; /* CRC-32C of the footer block header, as in the trailer */
     uint32_t granules;
+    uint64_t input_bytes; /* the rows' size as received (encoded OTLP messages); 0 = not recorded */
 } ol_part_info_t;
+
+/* Footer extension tags (docs/format/part.md, "Footer"). */
+#define OL_PART_EXT_INPUT_BYTES 1u
 
 typedef struct ol_part_granule_info {
     uint32_t rows;
@@ -56,6 +60,8 @@ void ol_part_builder_free(ol_part_builder_t *b);
 int ol_part_builder_granule(ol_part_builder_t *b, const ol_part_granule_info_t *g);
 /* Adds one column of the current granule: `streams` is compressed into one block. */
 int ol_part_builder_column(ol_part_builder_t *b, ol_slice_t name, ol_slice_t streams);
+/* Records the rows' size as received, for compression ratios. */
+void ol_part_builder_input_bytes(ol_part_builder_t *b, uint64_t bytes);
 /* Adds a part table (written after the granules). */
 int ol_part_builder_table(ol_part_builder_t *b, ol_slice_t name, ol_slice_t streams);
 /* Writes the file at `path` (created exclusively, written, fsynced, closed)

@@ -644,6 +644,7 @@ int ol_part_write_spans(const ol_io_t *io, const char *path, uint64_t part_id, u
     ol_part_builder_t *pb = ol_part_builder_new(OL_SIGNAL_TRACES, part_id, 3);
     int rc = (sorted && rows && w.keys && w.origins && w.scopes && pb) ? OL_OK : OL_NOMEM;
     size_t m = 0;
+    uint64_t input_bytes = 0;
     if (!rc) {
         for (size_t i = 0; i < n; i++) {
             if (spans[i]->trace_id.len != 16 || spans[i]->span_id.len != 8) {
@@ -662,9 +663,11 @@ int ol_part_write_spans(const ol_io_t *io, const char *path, uint64_t part_id, u
                 continue; /* the same span sent twice */
             rows[m].span = sorted[i];
             if ((rc = ol_span_shred(&w, &rows[m])) != OL_OK) break;
+            input_bytes += sorted[i]->raw.len;
             m++;
         }
     }
+    if (!rc) ol_part_builder_input_bytes(pb, input_bytes);
     for (size_t r0 = 0; !rc && r0 < m;) {
         /* Extend the granule trace by trace up to the row limit. */
         size_t r1 = r0;

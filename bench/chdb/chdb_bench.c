@@ -66,6 +66,7 @@ typedef struct {
     bool json;
     bool dry_run; /* convert the input and stop: no chDB */
     const char *service, *attr_key, *attr_value; /* search overrides */
+    const char *ids_out; /* write the lookup sample here: "<trace id hex> <spans>" lines */
 } opts_t;
 
 /* ---- counting tables ---- */
@@ -729,21 +730,59 @@ static int run_noop(session_t *s, results_t *res)
     return rc;
 }
 
-static int run_lookups(session_t *s, const dataset_t *d, const opts_t *o, results_t *res)
+/* The lookup sample: min(--lookups, traces) distinct trace-table slots in
+ * idx[0..k), drawn from --seed (the first draws of rng_next). idx is malloc'd. */
+static int pick_lookups(const dataset_t *d, const opts_t *o, size_t **idx_out, size_t *k_out)
 {
     size_t n = 0, k = (size_t)OL_MIN(o->lookups, d->traces.n);
     size_t *idx = malloc((d->traces.n ? d->traces.n : 1) * sizeof *idx);
-    double *ms = malloc((k ? k : 1) * sizeof *ms);
-    ol_buf_t q;
-    int rc = OL_OK;
-    ol_buf_init(&q, OL_MEM_QUERY, 0);
-    if (!idx || !ms) rc = OL_NOMEM;
-    for (size_t i = 0; rc == OL_OK && i < d->traces.cap; i++)
+    if (!idx) return OL_NOMEM;
+    for (size_t i = 0; i < d->traces.cap; i++)
         if (d->traces.counts[i]) idx[n++] = i;
-    for (size_t i = 0; rc == OL_OK && i < k; i++) { /* partial Fisher-Yates */
+    for (size_t i = 0; i < k; i++) { /* partial Fisher-Yates */
         size_t j = i + (size_t)(rng_next() % (n - i)), t = idx[i];
         idx[i] = idx[j];
         idx[j] = t;
+    }
+    *idx_out = idx;
+    *k_out = k;
+    return OL_OK;
+}
+
+/* --ids-out: the sample as "<trace id hex> <spans>" lines, so another store
+ * (Olly, in bench/run.sh) looks up exactly the same traces. */
+static int write_ids(const char *path, const dataset_t *d, const size_t *idx, size_t k, ol_err_t *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        ol_err_set(err, "cannot create %s: %s", path, strerror(errno));
+        return OL_ERR;
+    }
+    for (size_t i = 0; i < k; i++) {
+        char hex[33];
+        ol_hex_encode(hex, d->traces.keys[idx[i]], 16);
+        hex[32] = 0;
+        fprintf(f, "%s %u\n", hex, d->traces.counts[idx[i]]);
+    }
+    if (fclose(f) != 0) {
+        ol_err_set(err, "write %s: %s", path, strerror(errno));
+        return OL_ERR;
+    }
+    return OL_OK;
+}
+
+static int run_lookups(session_t *s, const dataset_t *d, const opts_t *o, results_t *res)
+{
+    size_t k = 0, *idx = NULL;
+    int rc = pick_lookups(d, o, &idx, &k);
+    double *ms = malloc((k ? k : 1) * sizeof *ms);
+    ol_buf_t q;
+    ol_err_t err;
+    ol_buf_init(&q, OL_MEM_QUERY, 0);
+    if (!ms) rc = OL_NOMEM;
+    if (rc == OL_OK && o->ids_out && write_ids(o->ids_out, d, idx, k, &err) != OL_OK) {
+        fprintf(stderr, "chdb_bench: %s\n", err.msg);
+        rc = OL_ERR;
     }
     if (rc == OL_OK && k) { /* one unmeasured lookup to load marks and indexes */
         trace_query(&q, d->traces.keys[idx[k - 1]]);
@@ -1010,6 +1049,32 @@ static void json_table(ol_buf_t *b, const char *name, const table_size_t *t, uin
                   (unsigned long long)t->index_bytes, per_span(t->bytes_on_disk, spans));
 }
 
+static void json_input(ol_buf_t *b, const dataset_t *d, const opts_t *o)
+{
+    ol_buf_append_cstr(b, "\"input\":{\"file\":");
+    ol_json_write_cstr(b, o->input);
+    ol_buf_printf(b,
+                  ",\"requests\":%zu,\"spans\":%llu,\"traces\":%zu,\"invalid_spans\":%llu,\"otlp_bytes\":%llu,"
+                  "\"rowbinary_bytes\":%zu,\"min_timestamp_ns\":%llu,\"max_timestamp_ns\":%llu}",
+                  d->n_reqs, (unsigned long long)d->n_rows, d->traces.n, (unsigned long long)d->invalid_spans,
+                  (unsigned long long)d->otlp_bytes, d->rows.len, (unsigned long long)d->min_ts,
+                  (unsigned long long)d->max_ts);
+}
+
+/* The search's parameters (without its figures): "search":{...  no closing brace. */
+static void json_search_params(ol_buf_t *b, const dataset_t *d, const opts_t *o, const results_t *r)
+{
+    ol_buf_append_cstr(b, "\"search\":{\"service\":");
+    ol_json_write_string(b, ol_buf_slice(&r->search_service));
+    ol_buf_append_cstr(b, ",\"attribute_key\":");
+    ol_json_write_string(b, ol_buf_slice(&r->search_key));
+    ol_buf_append_cstr(b, ",\"attribute_value\":");
+    ol_json_write_string(b, ol_buf_slice(&r->search_value));
+    ol_buf_printf(b, ",\"from_ns\":%llu,\"to_ns\":%llu,\"limit\":%d,\"runs\":%llu,\"matching_spans\":%llu",
+                  (unsigned long long)d->min_ts, (unsigned long long)d->max_ts, CHB_SEARCH_LIMIT,
+                  (unsigned long long)o->searches, (unsigned long long)r->search_matches);
+}
+
 static void print_json(FILE *f, const dataset_t *d, const opts_t *o, const results_t *r)
 {
     ol_buf_t b;
@@ -1024,14 +1089,9 @@ static void print_json(FILE *f, const dataset_t *d, const opts_t *o, const resul
     ol_json_write_cstr(&b, ol_chb_index_name(o->indexes));
     ol_buf_append_cstr(&b, ",\"insert_method\":");
     ol_json_write_cstr(&b, insert_method_names[o->method]);
-    ol_buf_append_cstr(&b, ",\"input\":{\"file\":");
-    ol_json_write_cstr(&b, o->input);
-    ol_buf_printf(&b,
-                  ",\"requests\":%zu,\"spans\":%llu,\"traces\":%zu,\"invalid_spans\":%llu,\"otlp_bytes\":%llu,"
-                  "\"rowbinary_bytes\":%zu,\"min_timestamp_ns\":%llu,\"max_timestamp_ns\":%llu},",
-                  d->n_reqs, (unsigned long long)n, d->traces.n, (unsigned long long)d->invalid_spans,
-                  (unsigned long long)d->otlp_bytes, d->rows.len, (unsigned long long)d->min_ts,
-                  (unsigned long long)d->max_ts);
+    ol_buf_append_u8(&b, ',');
+    json_input(&b, d, o);
+    ol_buf_append_u8(&b, ',');
     ol_buf_printf(&b,
                   "\"insert\":{\"batches\":%zu,\"batch_spans\":%llu,\"seconds\":%.4f,\"spans_per_sec\":%.1f,"
                   "\"cpu_seconds\":%.4f,\"cpu_us_per_span\":%.3f,",
@@ -1069,18 +1129,10 @@ static void print_json(FILE *f, const dataset_t *d, const opts_t *o, const resul
     ol_buf_printf(&b, ",\"trace_by_id\":{\"lookups\":%llu,\"wrong_span_count\":%llu,",
                   (unsigned long long)r->lookups, (unsigned long long)r->lookup_wrong);
     json_lat(&b, "latency", &r->lookup_ms);
-    ol_buf_append_cstr(&b, "},\"search\":{\"service\":");
-    ol_json_write_string(&b, ol_buf_slice(&r->search_service));
-    ol_buf_append_cstr(&b, ",\"attribute_key\":");
-    ol_json_write_string(&b, ol_buf_slice(&r->search_key));
-    ol_buf_append_cstr(&b, ",\"attribute_value\":");
-    ol_json_write_string(&b, ol_buf_slice(&r->search_value));
-    ol_buf_printf(&b,
-                  ",\"from_ns\":%llu,\"to_ns\":%llu,\"limit\":%d,\"runs\":%llu,\"matching_spans\":%llu,"
-                  "\"rows\":%llu,\"rows_with_hint\":%llu,",
-                  (unsigned long long)d->min_ts, (unsigned long long)d->max_ts, CHB_SEARCH_LIMIT,
-                  (unsigned long long)o->searches, (unsigned long long)r->search_matches,
-                  (unsigned long long)r->search_rows, (unsigned long long)r->search_hint_rows);
+    ol_buf_append_cstr(&b, "},");
+    json_search_params(&b, d, o, r);
+    ol_buf_printf(&b, ",\"rows\":%llu,\"rows_with_hint\":%llu,", (unsigned long long)r->search_rows,
+                  (unsigned long long)r->search_hint_rows);
     json_lat(&b, "latency", &r->search_ms);
     ol_buf_append_u8(&b, ',');
     json_lat(&b, "latency_with_index_hint", &r->search_hint_ms);
@@ -1105,9 +1157,11 @@ static void usage(void)
             "  --no-bulk         skip the one-bulk-insert measurement\n"
             "  --service S --attr-key K --attr-value V   search parameters (default: chosen from the data)\n"
             "  --seed S          lookup sample seed (default 1)\n"
+            "  --ids-out FILE    write the looked-up trace ids as \"<hex> <spans>\" lines (also with --dry-run)\n"
             "  --keep DIR        build the ClickHouse session in DIR and keep it (default: temp dir, removed)\n"
             "  --json            one JSON object on stdout (the table goes to stderr)\n"
-            "  --dry-run         only decode and convert the input, print its summary; chDB is not loaded\n");
+            "  --dry-run         only decode and convert the input, print its summary (JSON with --json: input and\n"
+            "                    search parameters); chDB is not loaded\n");
 }
 
 static const char *default_lib(void)
@@ -1142,6 +1196,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         else if (!strcmp(a, "--input")) o->input = v, i++;
         else if (!strcmp(a, "--lib")) o->lib = v, i++;
         else if (!strcmp(a, "--keep")) o->keep = v, i++;
+        else if (!strcmp(a, "--ids-out")) o->ids_out = v, i++;
         else if (!strcmp(a, "--service")) o->service = v, i++;
         else if (!strcmp(a, "--attr-key")) o->attr_key = v, i++;
         else if (!strcmp(a, "--attr-value")) o->attr_value = v, i++;
@@ -1204,19 +1259,37 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.dry_run) {
-        printf("%zu requests, %zu spans, %zu traces, %llu invalid spans; OTLP %.1f B/span, RowBinary %.1f B/span\n"
-               "search: service='%.*s' %.*s='%.*s' time=[%llu, %llu] ns; %llu spans match\n",
-               d.n_reqs, d.n_rows, d.traces.n, (unsigned long long)d.invalid_spans, per_span(d.otlp_bytes, d.n_rows),
-               per_span(d.rows.len, d.n_rows), (int)res.search_service.len, (const char *)res.search_service.data,
-               (int)res.search_key.len, (const char *)res.search_key.data, (int)res.search_value.len,
-               (const char *)res.search_value.data, (unsigned long long)d.min_ts, (unsigned long long)d.max_ts,
-               (unsigned long long)res.search_matches);
+        size_t k = 0, *idx = NULL;
+        rc = o.ids_out ? pick_lookups(&d, &o, &idx, &k) : OL_OK;
+        if (rc == OL_NOMEM) ol_err_set(&err, "out of memory sampling trace ids");
+        if (rc == OL_OK && o.ids_out) rc = write_ids(o.ids_out, &d, idx, k, &err);
+        free(idx);
+        if (rc != OL_OK) fprintf(stderr, "chdb_bench: %s\n", err.msg);
+        if (rc == OL_OK && o.json) {
+            ol_buf_t b;
+            ol_buf_init(&b, OL_MEM_API, 0);
+            ol_buf_append_u8(&b, '{');
+            json_input(&b, &d, &o);
+            ol_buf_append_u8(&b, ',');
+            json_search_params(&b, &d, &o, &res);
+            ol_buf_printf(&b, "},\"lookups\":%zu}\n", k);
+            fwrite(b.data, 1, b.len, stdout);
+            ol_buf_free(&b);
+        } else if (rc == OL_OK) {
+            printf("%zu requests, %zu spans, %zu traces, %llu invalid spans; OTLP %.1f B/span, RowBinary %.1f B/span\n"
+                   "search: service='%.*s' %.*s='%.*s' time=[%llu, %llu] ns; %llu spans match\n",
+                   d.n_reqs, d.n_rows, d.traces.n, (unsigned long long)d.invalid_spans, per_span(d.otlp_bytes, d.n_rows),
+                   per_span(d.rows.len, d.n_rows), (int)res.search_service.len, (const char *)res.search_service.data,
+                   (int)res.search_key.len, (const char *)res.search_key.data, (int)res.search_value.len,
+                   (const char *)res.search_value.data, (unsigned long long)d.min_ts, (unsigned long long)d.max_ts,
+                   (unsigned long long)res.search_matches);
+        }
         dataset_free(&d);
         ol_buf_free(&res.search_service);
         ol_buf_free(&res.search_key);
         ol_buf_free(&res.search_value);
         ol_buf_free(&res.columns);
-        return 0;
+        return rc == OL_OK ? 0 : 1;
     }
 
     t0 = ol_mono_ns();

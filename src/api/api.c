@@ -266,6 +266,19 @@ static void ol_route_metrics_text(ol_api_t *api, ol_http_response_t *res)
          offsetof(ol_store_stats_t, append_errors)},
         {"olly_clock_skew_spans_total", "counter", "Spans with end before start or start far in the future.",
          offsetof(ol_store_stats_t, clock_skew_spans)},
+        {"olly_store_head_spans", "gauge", "Spans in memory, not yet flushed into parts.",
+         offsetof(ol_store_stats_t, head_spans)},
+        {"olly_store_head_bytes", "gauge", "Log bytes of the spans in memory not yet flushed.",
+         offsetof(ol_store_stats_t, head_bytes)},
+        {"olly_store_parts", "gauge", "Columnar parts on disk.", offsetof(ol_store_stats_t, parts)},
+        {"olly_store_part_bytes", "gauge", "Bytes of the columnar parts on disk.", offsetof(ol_store_stats_t, part_bytes)},
+        {"olly_store_flushes_total", "counter", "Flushes of the head into parts.", offsetof(ol_store_stats_t, flushes)},
+        {"olly_store_flush_errors_total", "counter", "Flushes that failed (retried).",
+         offsetof(ol_store_stats_t, flush_errors)},
+        {"olly_store_merges_total", "counter", "Merges of small parts.", offsetof(ol_store_stats_t, merges)},
+        {"olly_store_merge_errors_total", "counter", "Merges that failed.", offsetof(ol_store_stats_t, merge_errors)},
+        {"olly_store_dropped_partitions_total", "counter", "Partitions dropped by retention.",
+         offsetof(ol_store_stats_t, dropped_partitions)},
     };
     for (size_t i = 0; i < OL_ARRAY_LEN(g); i++)
         ol_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", g[i].name, g[i].help, g[i].name, g[i].type,
@@ -363,6 +376,7 @@ void ol_api_http(void *ud, const ol_http_request_t *req, ol_http_response_t *res
     else if (ol_prefix(tail, "traces/", &rest)) ol_route_trace(api, req, res, rest);
     else if (ol_slice_eq_cstr(tail, "services")) ol_api_reply(res, ol_query_services(api->store, &res->body), "services");
     else if (ol_slice_eq_cstr(tail, "logs")) ol_route_logs(api, req, res);
+    else if (ol_slice_eq_cstr(tail, "storage")) ol_api_reply(res, ol_query_storage(api->store, &res->body), "storage");
     else if (ol_slice_eq_cstr(tail, "metrics")) ol_api_reply(res, ol_query_metric_names(api->store, &res->body), "metrics");
     else if (ol_prefix(tail, "metrics/", &rest)) ol_route_metric(api, req, res, rest);
     else ol_api_error(res, 404, "no such endpoint: %.*s", (int)OL_MIN(p.len, 100), (const char *)p.ptr);

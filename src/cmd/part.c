@@ -2,8 +2,10 @@
  * part.c - `olly part`: the offline tool for part files.
  *
  *   olly part verify FILE...      check every header, block and row; exit 1 on damage
- *   olly part dump FILE [--spans] what the part holds: granules, columns and
- *                                 their sizes; with --spans every span as OTLP/JSON
+ *   olly part dump FILE [--rows]  what the part holds: granules, columns and
+ *                                 their sizes; with --rows (or --spans) every
+ *                                 span, log record or metric as one OTLP/JSON
+ *                                 request
  *   olly part build --input BATCHES --out FILE
  *                                 encode the spans of a batches file (`olly
  *                                 loadgen --out`: [u32 LE length][request])
@@ -27,12 +29,13 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "store/col/part.h"
+#include "store/col/records.h"
 #include "store/request.h"
 
 static int ol_part_usage(void)
 {
     fprintf(stderr, "usage: olly part verify FILE...\n"
-                    "       olly part dump FILE [--spans]\n"
+                    "       olly part dump FILE [--rows]\n"
                     "       olly part build --input BATCHES --out FILE\n");
     return 2;
 }
@@ -46,6 +49,7 @@ static int ol_part_cmd_verify(int argc, char **argv)
         ol_part_t *p = NULL;
         int rc = ol_part_open(NULL, argv[i], &p, &err);
         if (!rc) rc = ol_part_verify(p, &err);
+        if (!rc) rc = ol_part_verify_records(p, &err);
         if (rc) {
             printf("%s: DAMAGED: %s\n", argv[i], err.msg[0] ? err.msg : ol_rc_str(rc));
             bad++;
@@ -63,6 +67,9 @@ typedef struct ol_dump_ctx {
     ol_buf_t pb, json;
     ol_req_builder_t rb;
     size_t n;
+    ol_signal_t signal;
+    ol_arena_t *a;
+    ol_err_t *err;
 } ol_dump_ctx_t;
 
 static int ol_dump_span(void *ud, const ol_otlp_span_t *s)
@@ -73,10 +80,23 @@ static int ol_dump_span(void *ud, const ol_otlp_span_t *s)
     return OL_OK;
 }
 
+/* A granule's payload: its items join the one request being dumped. */
+static int ol_dump_payload(void *ud, ol_slice_t payload, uint64_t min_ns, uint64_t max_ns)
+{
+    ol_dump_ctx_t *c = ud;
+    ol_otlp_batch_t b = {0};
+    int rc = ol_otlp_decode(c->signal, payload, c->a, &b, c->err);
+    for (size_t i = 0; !rc && i < b.n_logs; i++) ol_req_add(&c->rb, b.logs[i].origin, b.logs[i].raw);
+    for (size_t i = 0; !rc && i < b.n_metrics; i++) ol_req_add(&c->rb, b.metrics[i].origin, b.metrics[i].raw);
+    c->n += b.n_logs + b.n_metrics;
+    ol_arena_reset(c->a);
+    return rc ? rc : c->pb.err;
+}
+
 static int ol_part_cmd_dump(int argc, char **argv)
 {
     if (argc < 2) return ol_part_usage();
-    bool spans = argc > 2 && strcmp(argv[2], "--spans") == 0;
+    bool rows = argc > 2 && (strcmp(argv[2], "--rows") == 0 || strcmp(argv[2], "--spans") == 0);
     ol_err_t err = {0};
     ol_part_t *p = NULL;
     int rc = ol_part_open(NULL, argv[1], &p, &err);
@@ -95,13 +115,16 @@ static int ol_part_cmd_dump(int argc, char **argv)
            (unsigned long long)in->wal_segment, in->footer_crc);
     ol_buf_t col;
     ol_buf_init(&col, OL_MEM_CORE, 0);
-    for (uint32_t g = 0; g < in->granules && !spans; g++) {
+    for (uint32_t g = 0; g < in->granules && !rows; g++) {
         const ol_part_granule_info_t *gi = ol_part_granule(p, g);
         char first[33], last[33];
         ol_hex_encode(first, gi->first_trace_id, 16);
         ol_hex_encode(last, gi->last_trace_id, 16);
         first[32] = last[32] = 0;
-        printf("  granule %u: %u rows, traces %s .. %s\n", g, gi->rows, first, last);
+        ol_time_format(gi->min_time_ns, t0);
+        ol_time_format(gi->max_time_ns, t1);
+        if (in->signal == OL_SIGNAL_METRICS) printf("  granule %u: %u rows, time %s .. %s\n", g, gi->rows, t0, t1);
+        else printf("  granule %u: %u rows, time %s .. %s, traces %s .. %s\n", g, gi->rows, t0, t1, first, last);
         size_t n = ol_part_columns(p, g, NULL, 0);
         ol_slice_t *names = calloc(n ? n : 1, sizeof *names);
         ol_part_columns(p, g, names, n);
@@ -115,18 +138,24 @@ static int ol_part_cmd_dump(int argc, char **argv)
     }
     ol_buf_free(&col);
     rc = OL_OK;
-    if (spans && in->signal == OL_SIGNAL_TRACES) {
-        ol_dump_ctx_t c = {0};
+    if (rows) {
+        static const ol_pb_msg_t *const schema[] = {&ol_pb_ExportTraceServiceRequest, &ol_pb_ExportMetricsServiceRequest,
+                                                    &ol_pb_ExportLogsServiceRequest};
+        ol_dump_ctx_t c = {.signal = in->signal, .err = &err};
         ol_buf_init(&c.pb, OL_MEM_CORE, 0);
         ol_buf_init(&c.json, OL_MEM_CORE, 0);
         ol_req_begin(&c.rb, &c.pb, OL_REQ_GROUP_BYTES);
         ol_arena_t *a = ol_arena_create(1 << 20, 0);
-        rc = ol_part_spans_scan(p, 0, UINT64_MAX, a, ol_dump_span, &c, &err);
-        ol_req_finish(&c.rb);
-        if (!rc) rc = ol_pb_to_otlp_json(&ol_pb_ExportTraceServiceRequest, ol_buf_slice(&c.pb), &c.json);
+        c.a = ol_arena_create(1 << 20, 0);
+        if (!a || !c.a) rc = OL_NOMEM;
+        else if (in->signal == OL_SIGNAL_TRACES) rc = ol_part_spans_scan(p, 0, UINT64_MAX, a, ol_dump_span, &c, &err);
+        else rc = ol_part_read_payloads(p, 0, UINT64_MAX, ol_dump_payload, &c, &err);
+        if (!rc) rc = ol_req_finish(&c.rb);
+        if (!rc) rc = ol_pb_to_otlp_json(schema[in->signal], ol_buf_slice(&c.pb), &c.json);
         if (!rc) printf("%.*s\n", (int)c.json.len, (const char *)c.json.data);
-        else fprintf(stderr, "olly part: %s\n", err.msg);
-        ol_arena_destroy(a);
+        else fprintf(stderr, "olly part: %s\n", err.msg[0] ? err.msg : ol_rc_str(rc));
+        if (a) ol_arena_destroy(a);
+        if (c.a) ol_arena_destroy(c.a);
         ol_buf_free(&c.pb);
         ol_buf_free(&c.json);
     }

@@ -131,9 +131,10 @@ static void ol_ingest_process(ol_ingest_t *ing, ol_signal_t sig, int transport, 
             goto done;
         }
         if (rc != OL_OK) {
-            ol_err_set(&r->err, rc == OL_BUSY ? "server is starting (replaying its log); retry shortly"
-                                              : "storage cannot accept data right now (%s); retry later",
-                       ol_rc_str(rc));
+            if (rc == OL_BUSY) ol_err_set(&r->err, "server is starting (replaying its log); retry shortly");
+            else if (rc == OL_AGAIN)
+                ol_err_set(&r->err, "storage is behind (flushing to disk takes longer than data arrives); retry shortly");
+            else ol_err_set(&r->err, "storage cannot accept data right now (%s); retry later", ol_rc_str(rc));
             r->outcome = OL_OUT_UNAVAILABLE;
             goto done;
         }

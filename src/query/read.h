@@ -74,4 +74,10 @@ typedef struct ol_metric_query {
 /* {"resourceMetrics":[...]} with only the matching points; OL_NOTFOUND for an unknown name. */
 int ol_query_metric(ol_store_t *s, const ol_metric_query_t *q, ol_buf_t *out);
 
+/* {"signals":[{"signal","parts","rows","bytes","inputBytes","compressionRatio",
+ *   "bytesPerItem","partitions":[{"day",...same...,"minTimeUnixNano","maxTimeUnixNano"}]}],
+ *  "head":{"spans","bytes"},"wal":{"bytes","segments"},"flushes","flushErrors",
+ *  "merges","mergeErrors","droppedPartitions"} (docs/api.md). */
+int ol_query_storage(ol_store_t *s, ol_buf_t *out);
+
 #endif

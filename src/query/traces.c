@@ -5,7 +5,10 @@
  * newest matches in a min-heap keyed by start time, holding only ids; the
  * summaries are then built from a fresh look-up of each kept trace, newest
  * first. A trace matches when one span satisfies every span-level condition
- * (attributes on the span or its resource), as Jaeger defines it.
+ * (attributes on the span or its resource), as Jaeger defines it. The store
+ * may deliver a trace in fragments (head, parts of different flushes): a
+ * trace is kept once, under the earliest start among its matching
+ * fragments, and its summary is built from the whole trace.
  */
 #include <stdlib.h>
 
@@ -87,19 +90,32 @@ static void ol_q_heap_down(ol_q_hit_t *h, size_t n, size_t i)
     }
 }
 
+static void ol_q_heap_up(ol_q_hit_t *h, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!ol_q_hit_before(&h[p], &h[i])) break;
+        ol_q_hit_t t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
 static void ol_q_heap_push(ol_q_search_ctx_t *c, const ol_q_hit_t *hit)
 {
+    for (size_t i = 0; i < c->n; i++) {
+        if (memcmp(c->heap[i].id, hit->id, 16) != 0) continue;
+        if (hit->start_ns < c->heap[i].start_ns) { /* older: moves toward the root */
+            c->heap[i].start_ns = hit->start_ns;
+            ol_q_heap_up(c->heap, i);
+        }
+        return;
+    }
     if (c->n < c->limit) {
         size_t i = c->n++;
         c->heap[i] = *hit;
-        while (i > 0) {
-            size_t p = (i - 1) / 2;
-            if (!ol_q_hit_before(&c->heap[p], &c->heap[i])) break;
-            ol_q_hit_t t = c->heap[i];
-            c->heap[i] = c->heap[p];
-            c->heap[p] = t;
-            i = p;
-        }
+        ol_q_heap_up(c->heap, i);
         return;
     }
     if (!ol_q_hit_before(hit, &c->heap[0])) return;
@@ -201,7 +217,7 @@ int ol_query_traces(ol_store_t *s, const ol_trace_query_t *q, ol_buf_t *out)
     ol_buf_init(&c.tmp, OL_MEM_QUERY, 0);
     c.heap = ol_malloc(OL_MEM_QUERY, c.limit * sizeof *c.heap);
     if (!c.heap) return OL_NOMEM;
-    int rc = ol_store_scan_traces(s, q->start_ns, q->end_ns, ol_q_search_cb, &c);
+    int rc = ol_store_scan_traces_for(s, q->start_ns, q->end_ns, q->service, ol_q_search_cb, &c);
     if (rc == OL_OK) {
         qsort(c.heap, c.n, sizeof *c.heap, ol_q_hit_cmp);
         ol_buf_append_cstr(out, "{\"traces\":[");

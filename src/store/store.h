@@ -50,6 +50,9 @@ typedef struct ol_store_options {
      * exceed max_bytes (0 = no limit for either). */
     uint64_t retention_ns[3];
     uint64_t max_bytes[3];
+    /* Close without flushing the head into parts (the WAL keeps it and is
+     * replayed at the next open); for tests of the log itself. */
+    bool keep_head_on_close;
 } ol_store_options_t;
 
 /* Creates the directory layout if needed; does not replay. */
@@ -73,12 +76,31 @@ int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_res
 int ol_store_sync(ol_store_t *s);
 
 typedef struct ol_store_stats {
-    uint64_t spans, traces, log_records, metric_points, metrics;
+    uint64_t spans;        /* in the head and in parts (a span re-sent after its flush counts twice) */
+    uint64_t traces;       /* in the head only (parts do not count traces) */
+    uint64_t log_records, metric_points, metrics;
     uint64_t wal_bytes, wal_segments;
     uint64_t append_errors;
-    uint64_t clock_skew_spans; /* end < start, or start more than 1h in the future when received */
+    uint64_t clock_skew_spans; /* in the head: end < start, or start more than 1h in the future when received */
+    uint64_t head_spans, head_bytes; /* not yet in parts (head and frozen head) */
+    uint64_t parts, part_bytes;
+    uint64_t flushes, flush_errors, merges, merge_errors, dropped_partitions;
 } ol_store_stats_t;
 void ol_store_stats(ol_store_t *s, ol_store_stats_t *out);
+
+/* Parts on disk per signal and partition (UTC day), sorted by signal then day. */
+typedef struct ol_store_partition_stats {
+    ol_signal_t signal;
+    uint32_t day;       /* days since 1970-01-01 */
+    char day_name[11];  /* "YYYY-MM-DD" */
+    uint64_t parts, rows, bytes, input_bytes; /* input_bytes: the rows as received (encoded OTLP) */
+    uint64_t min_ns, max_ns;
+} ol_store_partition_stats_t;
+typedef int (*ol_store_partition_fn)(void *ud, const ol_store_partition_stats_t *p);
+int ol_store_scan_partitions(ol_store_t *s, ol_store_partition_fn fn, void *ud);
+
+/* Flushes everything in memory into parts now (tests, benchmarks, shutdown). */
+int ol_store_flush_now(ol_store_t *s);
 
 /* ---- Reading (used by src/query/) ----
  *
@@ -110,8 +132,15 @@ typedef int (*ol_store_trace_fn)(void *ud, const ol_store_trace_t *t);
 
 /* One call with the trace's spans; OL_NOTFOUND when no span has this id. */
 int ol_store_scan_trace(ol_store_t *s, const uint8_t trace_id[16], ol_store_trace_fn fn, void *ud);
-/* Every trace overlapping [start_ns, end_ns), in no particular order. */
+/* Every trace overlapping [start_ns, end_ns), in no particular order. A
+ * trace whose spans lie in several places (the head, parts written by
+ * different flushes) is delivered once per place, each time with the spans
+ * found there; ol_store_scan_trace gathers it whole. */
 int ol_store_scan_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_trace_fn fn, void *ud);
+/* The same, skipping parts that hold no span of `service` (empty: no
+ * pruning); fn may still see traces of other services. */
+int ol_store_scan_traces_for(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_slice_t service,
+                             ol_store_trace_fn fn, void *ud);
 
 /* Log records whose time (observed time when time is 0) is in
  * [start_ns, end_ns), newest first (ties: latest stored first). */

@@ -4,13 +4,17 @@
  *   first byte odd:  the rest of the input is the part file, as is (header,
  *                    trailer, footer and block checks);
  *   first byte even: the rest is a granule's column streams and the part
- *                    tables, each as [u16 LE length][bytes] in the order of
- *                    OL_FZ_NAMES, wrapped by the real builder so every CRC is
- *                    right and the fuzzer reaches the span decoders and the
- *                    re-encoding of rows. The second byte is the row count.
+ *                    tables of signal (first byte / 2) % 3 (0 traces, 1
+ *                    metrics, 2 logs), each as [u16 LE length][bytes] in the
+ *                    order of that signal's names below, wrapped by the real
+ *                    builder so every CRC is right and the fuzzer reaches the
+ *                    column decoders, the re-encoding of spans and the
+ *                    rebuilding of log and metric payloads. The second byte
+ *                    is the row count.
  *
- * Then the part is opened, verified, scanned and searched by trace id: none
- * of it may crash, leak or read out of bounds, whatever the bytes.
+ * Then the part is opened, verified, scanned and searched by trace id, and
+ * its log / metric payloads are read and decoded: none of it may crash, leak
+ * or read out of bounds, whatever the bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +24,17 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/col/part.h"
+#include "store/col/records.h"
 
 static const char *const OL_FZ_NAMES[] = {
     "trace_id", "span_id", "parent", "start", "duration", "name", "kind", "status_code", "status_message", "trace_state",
     "present", "flags", "resource", "scope", "dropped", "events", "links", "extra", "attr_keys", "attrs", "a:http.route",
+    NULL,
 };
-static const char *const OL_FZ_TABLES[] = {"resources", "scopes", "keys"};
+static const char *const OL_FZ_METRIC_NAMES[] = {"name", "type", "min_time", "max_time", "points", "resource", "scope", "metric", NULL};
+static const char *const OL_FZ_LOG_NAMES[] = {"time", "observed", "severity", "trace_id", "resource", "scope", "record", NULL};
+static const char *const OL_FZ_TABLES[] = {"resources", "scopes", "keys", NULL};
+static const char *const OL_FZ_RECORD_TABLES[] = {"resources", "scopes", NULL};
 
 static char g_path[128];
 
@@ -38,17 +47,37 @@ static int fz_span(void *ud, const ol_otlp_span_t *s)
     return OL_OK;
 }
 
+typedef struct fz_payloads {
+    ol_signal_t signal;
+    ol_arena_t *a;
+    size_t n;
+} fz_payloads_t;
+
+static int fz_payload(void *ud, ol_slice_t payload, uint64_t min_ns, uint64_t max_ns)
+{
+    fz_payloads_t *c = ud;
+    ol_otlp_batch_t b;
+    ol_err_t err = {0};
+    if (ol_otlp_decode(c->signal, payload, c->a, &b, &err) == OL_OK) c->n += b.n_logs + b.n_metrics;
+    ol_arena_reset(c->a);
+    return c->n > 1000000 ? 1 : OL_OK;
+}
+
 static void fz_read(void)
 {
     ol_part_t *p = NULL;
     ol_err_t err = {0};
     if (ol_part_open(NULL, g_path, &p, &err) != OL_OK) return;
     ol_part_verify(p, &err);
+    ol_part_verify_records(p, &err);
     ol_arena_t *a = ol_arena_create(1 << 16, 64u << 20);
     size_t n = 0;
     ol_part_spans_scan(p, 0, UINT64_MAX, a, fz_span, &n, &err);
     ol_arena_reset(a);
     if (ol_part_info(p)->granules) ol_part_spans_trace(p, ol_part_granule(p, 0)->first_trace_id, a, fz_span, &n, &err);
+    ol_arena_reset(a);
+    fz_payloads_t c = {ol_part_info(p)->signal, a, 0};
+    ol_part_read_payloads(p, 0, UINT64_MAX, fz_payload, &c, &err);
     ol_arena_destroy(a);
     ol_part_close(p);
 }
@@ -71,13 +100,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_read();
         return 0;
     }
-    ol_part_builder_t *b = ol_part_builder_new(OL_SIGNAL_TRACES, 1, 1);
+    ol_signal_t sig = (ol_signal_t)((data[0] >> 1) % 3);
+    const char *const *names = sig == OL_SIGNAL_TRACES ? OL_FZ_NAMES : sig == OL_SIGNAL_LOGS ? OL_FZ_LOG_NAMES : OL_FZ_METRIC_NAMES;
+    const char *const *tables = sig == OL_SIGNAL_TRACES ? OL_FZ_TABLES : OL_FZ_RECORD_TABLES;
+    ol_part_builder_t *b = ol_part_builder_new(sig, 1, 1);
     if (!b) return 0;
     ol_part_granule_info_t gi = {.rows = data[1], .min_time_ns = 0, .max_time_ns = UINT64_MAX};
-    memset(gi.last_trace_id, 0xff, 16);
+    if (sig == OL_SIGNAL_TRACES) memset(gi.last_trace_id, 0xff, 16);
     ol_part_builder_granule(b, &gi);
     const uint8_t *p = data + 2, *end = data + size;
-    size_t n_cols = OL_ARRAY_LEN(OL_FZ_NAMES), n_all = n_cols + OL_ARRAY_LEN(OL_FZ_TABLES);
+    size_t n_cols = 0, n_tables = 0;
+    while (names[n_cols]) n_cols++;
+    while (tables[n_tables]) n_tables++;
+    size_t n_all = n_cols + n_tables;
     for (size_t i = 0; i < n_all; i++) {
         size_t len = 0;
         if (end - p >= 2) {
@@ -88,10 +123,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ol_slice_t s = ol_slice(p, len);
         p += len;
         if (i < n_cols) {
-            if (i == n_cols - 1 && len == 0) continue; /* the promoted column is optional */
-            ol_part_builder_column(b, ol_slice_cstr(OL_FZ_NAMES[i]), s);
+            if (sig == OL_SIGNAL_TRACES && i == n_cols - 1 && len == 0) continue; /* the promoted column is optional */
+            ol_part_builder_column(b, ol_slice_cstr(names[i]), s);
         } else {
-            ol_part_builder_table(b, ol_slice_cstr(OL_FZ_TABLES[i - n_cols]), s);
+            ol_part_builder_table(b, ol_slice_cstr(tables[i - n_cols]), s);
         }
     }
     ol_err_t err = {0};

@@ -108,7 +108,7 @@ static void test_io_init(test_io_t *t)
 
 static ol_store_t *open_store(const char *dir, ol_fsync_policy_t pol, uint64_t seg_bytes, const ol_io_t *io)
 {
-    ol_store_options_t o = {.dir = dir, .fsync = pol, .wal_segment_bytes = seg_bytes, .io = io};
+    ol_store_options_t o = {.dir = dir, .fsync = pol, .wal_segment_bytes = seg_bytes, .io = io, .keep_head_on_close = true};
     ol_store_t *s = NULL;
     ol_err_t err;
     if (ol_store_open(&o, &s, &err) != OL_OK) {
@@ -203,7 +203,7 @@ static void test_busy_before_replay(void)
 {
     char dir[64];
     make_tmpdir(dir, sizeof dir);
-    ol_store_options_t o = {.dir = dir, .fsync = OL_FSYNC_NEVER};
+    ol_store_options_t o = {.dir = dir, .fsync = OL_FSYNC_NEVER, .keep_head_on_close = true};
     ol_store_t *s;
     ol_err_t err;
     CHECK_EQ_INT(ol_store_open(&o, &s, &err), OL_OK);
@@ -664,7 +664,7 @@ static void test_sync_and_interval(void)
 {
     char dir[64];
     make_tmpdir(dir, sizeof dir);
-    ol_store_options_t o = {.dir = dir, .fsync = OL_FSYNC_INTERVAL, .fsync_interval_ms = 5};
+    ol_store_options_t o = {.dir = dir, .fsync = OL_FSYNC_INTERVAL, .fsync_interval_ms = 5, .keep_head_on_close = true};
     ol_store_t *s;
     ol_err_t err;
     CHECK_EQ_INT(ol_store_open(&o, &s, &err), OL_OK);

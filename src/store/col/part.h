@@ -91,24 +91,58 @@ size_t ol_part_columns(const ol_part_t *p, uint32_t g, ol_slice_t *names, size_t
  * the first problem. */
 int ol_part_verify(ol_part_t *p, ol_err_t *err);
 
-/* ---- Spans (spans.c) ---- */
+/* ---- Spans (spans.c, spans_read.c, merge.c) ---- */
 
 /* Writes the spans (any order; duplicates by trace and span id are kept
- * once) as a traces part. */
+ * once) as a traces part. Memory: the spans' pointers (sorted) plus one
+ * granule of encoding state. */
 int ol_part_write_spans(const ol_io_t *io, const char *path, uint64_t part_id, uint64_t wal_segment,
                         const ol_otlp_span_t *const *spans, size_t n, ol_part_info_t *info, ol_err_t *err);
+
+/* Writes one traces part holding the union of the traces parts in[0..n_in),
+ * deduplicated by (trace id, span id): the same file ol_part_write_spans
+ * makes from the union of their spans (for spans in canonical encoding,
+ * which is what parts give back). The inputs are read granule by granule and
+ * merged as they stream, so memory stays near one decoded granule per input
+ * plus one being written (and the part tables), whatever the rows; the
+ * builder still keeps the compressed output in memory until it writes it.
+ * Input bytes are the kept spans' re-encoded sizes. On any failure no file
+ * is left at `path`; a damaged input gives OL_CORRUPT and err names its
+ * path. The inputs stay open and untouched; they may be read concurrently. */
+int ol_part_merge_spans(const ol_io_t *io, const char *path, uint64_t part_id, uint64_t wal_segment,
+                        ol_part_t *const *in, size_t n_in, ol_part_info_t *info, ol_err_t *err);
 
 /* Called per span read from a part. The span, its raw bytes and its origin
  * live in the arena given to the scan (or the part, for origins) until the
  * arena is reset. Return OL_OK to go on, 1 (OL_STORE_STOP) to stop, or an error. */
 typedef int (*ol_part_span_fn)(void *ud, const ol_otlp_span_t *span);
-/* Every span of one trace, in (start, span id) order. OL_NOTFOUND if none. */
+/* Every span of one trace, in (start, span id) order. OL_NOTFOUND if none.
+ * Reads only the granules whose trace-id range holds the id (found by
+ * binary search over the footer's granule table). */
 int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena_t *a, ol_part_span_fn fn, void *ud,
                         ol_err_t *err);
+/* Every span of granule g, in row order (trace id, start, span id); the
+ * views live in the arena until the caller resets it. */
+int ol_part_spans_granule(const ol_part_t *p, uint32_t g, ol_arena_t *a, ol_part_span_fn fn, void *ud, ol_err_t *err);
 /* Every span of every granule overlapping [start_ns, end_ns], granule by
  * granule (the arena may be reset by the caller between calls to fn only
  * after the scan returns). */
 int ol_part_spans_scan(const ol_part_t *p, uint64_t start_ns, uint64_t end_ns, ol_arena_t *a, ol_part_span_fn fn,
                        void *ud, ol_err_t *err);
+
+/* The part's distinct (service, span name) pairs, service being the
+ * resource's service.name or OL_STORE_UNKNOWN_SERVICE ("unknown_service"),
+ * from the "services" table (loaded at open: no I/O). Services come in byte
+ * order, each with its span names in byte order; the slices point into the
+ * part and live while it is open. fn returns OL_OK to go on, 1
+ * (OL_STORE_STOP) to stop (then OL_OK is returned) or an error, which is
+ * returned. A part without the table (an older writer) yields nothing and
+ * returns OL_OK; a damaged table gives OL_CORRUPT before any call to fn. */
+typedef int (*ol_part_service_fn)(void *ud, ol_slice_t service, ol_slice_t span_name);
+int ol_part_spans_services(const ol_part_t *p, ol_part_service_fn fn, void *ud, ol_err_t *err);
+/* Whether some span of the part has this service, for pruning: a linear walk
+ * of the services table, no allocation, safe from any thread. True when the
+ * part cannot tell (no table, or a damaged one). */
+bool ol_part_spans_has_service(const ol_part_t *p, ol_slice_t service);
 
 #endif

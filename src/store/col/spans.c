@@ -1,16 +1,21 @@
 /*
- * spans.c - spans to columns and back (docs/format/part.md, "Traces").
+ * spans.c - spans to columns (docs/format/part.md, "Traces").
  *
- * Writing: the spans are deduplicated and sorted by (trace id, start, span
- * id), each Span message is walked once and split into its columns, and rows
- * are cut into granules that never split a trace (unless it alone exceeds a
- * granule). Attribute values are grouped by key, frequent keys in their own
- * column, so equal keys' values compress together and a filter on one key
- * reads one block.
+ * Writing is incremental (ol_span_writer_*, spans_int.h): rows arrive sorted
+ * by (trace id, start, span id); a row repeating the previous row's (trace
+ * id, span id) is dropped; rows wait in a pending window until the granule
+ * rule (at most 8,192 rows, a trace never split unless it alone is larger)
+ * settles where the current granule ends, and that granule is then shredded
+ * and written. The window holds at most one granule and one row, so memory
+ * is bounded by a granule whatever the part's size; only the part tables
+ * (resources, scopes, attribute keys, services) grow with the part.
+ * ol_part_write_spans sorts a whole flush and feeds the writer; the merge
+ * (merge.c) feeds it from the inputs' granules.
  *
- * Reading: a granule's columns are decoded into arrays, and each span is
- * re-encoded as a Span message in field-number order into the caller's
- * arena, with an origin pointing at the part's resource and scope tables.
+ * Shredding walks each Span message once and splits it into its columns.
+ * Attribute values are grouped by key, the keys frequent in the granule in
+ * their own column, so equal keys' values compress together and a filter on
+ * one key reads one block.
  */
 #include <stdlib.h>
 
@@ -19,6 +24,7 @@
 #include "core/util.h"
 #include "store/col/enc.h"
 #include "store/col/part.h"
+#include "store/store.h"
 
 #include "store/col/spans_int.h"
 
@@ -33,6 +39,7 @@ typedef struct ol_kv_in {
     ol_slice_t s;  /* string, or encoded AnyValue for OL_AV_RAW */
 } ol_kv_in_t;
 
+/* One row of the granule being written. */
 typedef struct ol_span_row {
     const ol_otlp_span_t *span;
     uint32_t resource, scope;
@@ -42,22 +49,43 @@ typedef struct ol_span_row {
     uint64_t dropped[3];
     uint32_t present; /* OL_SP_* */
     size_t kv_first, kv_count;
-    ol_slice_t events, links, extra; /* ranges in the writer's side buffers */
-    size_t ev_off, ev_len, ln_off, ln_len, ex_off, ex_len;
+    size_t ev_off, ev_len, ln_off, ln_len, ex_off, ex_len; /* ranges in the writer's side buffer */
 } ol_span_row_t;
 
-typedef struct ol_span_writer {
+/* A row waiting for its granule: the span (its bytes owned by the writer in
+ * copy mode) and its resource and scope ids, resolved when it was added. */
+typedef struct ol_span_pend {
+    ol_otlp_span_t span;
+    uint32_t resource, scope;
+} ol_span_pend_t;
+
+struct ol_span_writer {
+    char *path;
+    size_t path_cap;
+    ol_part_builder_t *pb;
+    bool copy;
+    ol_arena_t *spans[2];  /* copy mode: [0] holds the pending spans' bytes, [1] is spare */
+    ol_span_pend_t *pend;
+    size_t n_pend, cap_pend;
+    size_t t0;             /* first pending row of the last trace */
+    uint64_t input_bytes;
+    int err;               /* sticky */
+    /* the part tables */
+    ol_arena_t *keep;      /* resource and scope bytes */
     ol_dict_t *keys;
-    ol_dict_t *origins;                  /* resource key -> resource id */
-    ol_dict_t *scopes;                   /* scope key -> scope id */
-    ol_buf_t res_table, scope_table;     /* collected entries (encoded later) */
+    ol_dict_t *origins;    /* resource key -> resource id */
+    ol_dict_t *scopes;     /* scope key -> scope id */
+    ol_dict_t *services;   /* uvarint length + service + span name */
     ol_slice_t *res_bytes, *res_url, *res_svc, *sc_bytes, *sc_url;
-    size_t n_res, cap_res, n_sc, cap_sc;
+    size_t n_res, cap_res[3], n_sc, cap_sc[2];
+    /* the granule being written */
+    ol_span_row_t *rows;
+    size_t cap_rows;
     ol_kv_in_t *kv;
     size_t n_kv, cap_kv;
     ol_buf_t side; /* events, links and extra bytes of every row */
     ol_buf_t tmp;
-} ol_span_writer_t;
+};
 
 static int ol_span_cmp(const void *a, const void *b)
 {
@@ -101,8 +129,21 @@ static void ol_span_anyvalue(ol_slice_t av, ol_kv_in_t *kv)
     }
 }
 
+static ol_slice_t ol_span_keep(ol_span_writer_t *w, ol_slice_t s, bool *nomem)
+{
+    if (!s.len) return OL_SLICE_NULL;
+    uint8_t *p = ol_arena_memdup(w->keep, s.ptr, s.len);
+    if (!p) *nomem = true;
+    return p ? ol_slice(p, s.len) : OL_SLICE_NULL;
+}
+
+/* Ids of the span's resource and scope in the part tables, adding them (with
+ * a copy of their bytes) when new. */
 static int ol_span_resource(ol_span_writer_t *w, const ol_otlp_origin_t *o, uint32_t *res, uint32_t *sc)
 {
+    static const ol_otlp_origin_t none = {0};
+    if (!o) o = &none;
+    bool nomem = false;
     ol_buf_reset(&w->tmp);
     ol_pb_put_varint(&w->tmp, o->resource.len);
     ol_buf_append_slice(&w->tmp, o->resource);
@@ -112,19 +153,15 @@ static int ol_span_resource(ol_span_writer_t *w, const ol_otlp_origin_t *o, uint
     uint32_t id = ol_dict_add(w->origins, ol_buf_slice(&w->tmp));
     if (id == UINT32_MAX) return OL_NOMEM;
     if (ol_dict_count(w->origins) > before) {
-        if (ol_grow_array(OL_MEM_STORE, (void **)&w->res_bytes, &w->cap_res, w->n_res + 1, sizeof(ol_slice_t))) return OL_NOMEM;
-        size_t cap = w->cap_res;
-        /* the three arrays grow together */
-        void *u = ol_realloc(OL_MEM_STORE, w->res_url, w->n_res * sizeof(ol_slice_t), cap * sizeof(ol_slice_t));
-        if (!u) return OL_NOMEM;
-        w->res_url = u;
-        void *s = ol_realloc(OL_MEM_STORE, w->res_svc, w->n_res * sizeof(ol_slice_t), cap * sizeof(ol_slice_t));
-        if (!s) return OL_NOMEM;
-        w->res_svc = s;
-        w->res_bytes[w->n_res] = o->resource;
-        w->res_url[w->n_res] = o->resource_schema_url;
-        w->res_svc[w->n_res] = o->service_name;
+        if (ol_grow_array(OL_MEM_STORE, (void **)&w->res_bytes, &w->cap_res[0], w->n_res + 1, sizeof(ol_slice_t)) ||
+            ol_grow_array(OL_MEM_STORE, (void **)&w->res_url, &w->cap_res[1], w->n_res + 1, sizeof(ol_slice_t)) ||
+            ol_grow_array(OL_MEM_STORE, (void **)&w->res_svc, &w->cap_res[2], w->n_res + 1, sizeof(ol_slice_t)))
+            return OL_NOMEM;
+        w->res_bytes[w->n_res] = ol_span_keep(w, o->resource, &nomem);
+        w->res_url[w->n_res] = ol_span_keep(w, o->resource_schema_url, &nomem);
+        w->res_svc[w->n_res] = ol_span_keep(w, o->service_name, &nomem);
         w->n_res++;
+        if (nomem) return OL_NOMEM;
     }
     *res = id;
     ol_buf_reset(&w->tmp);
@@ -136,24 +173,35 @@ static int ol_span_resource(ol_span_writer_t *w, const ol_otlp_origin_t *o, uint
     id = ol_dict_add(w->scopes, ol_buf_slice(&w->tmp));
     if (id == UINT32_MAX) return OL_NOMEM;
     if (ol_dict_count(w->scopes) > before) {
-        if (ol_grow_array(OL_MEM_STORE, (void **)&w->sc_bytes, &w->cap_sc, w->n_sc + 1, sizeof(ol_slice_t))) return OL_NOMEM;
-        void *u = ol_realloc(OL_MEM_STORE, w->sc_url, w->n_sc * sizeof(ol_slice_t), w->cap_sc * sizeof(ol_slice_t));
-        if (!u) return OL_NOMEM;
-        w->sc_url = u;
-        w->sc_bytes[w->n_sc] = o->scope;
-        w->sc_url[w->n_sc] = o->scope_schema_url;
+        if (ol_grow_array(OL_MEM_STORE, (void **)&w->sc_bytes, &w->cap_sc[0], w->n_sc + 1, sizeof(ol_slice_t)) ||
+            ol_grow_array(OL_MEM_STORE, (void **)&w->sc_url, &w->cap_sc[1], w->n_sc + 1, sizeof(ol_slice_t)))
+            return OL_NOMEM;
+        w->sc_bytes[w->n_sc] = ol_span_keep(w, o->scope, &nomem);
+        w->sc_url[w->n_sc] = ol_span_keep(w, o->scope_schema_url, &nomem);
         w->n_sc++;
+        if (nomem) return OL_NOMEM;
     }
     *sc = id;
     return OL_OK;
+}
+
+/* Records the (service, span name) pair for the services table. */
+static int ol_span_service(ol_span_writer_t *w, const ol_otlp_origin_t *o, ol_slice_t name)
+{
+    ol_slice_t svc = ol_store_service_of(o);
+    ol_buf_reset(&w->tmp);
+    ol_pb_put_varint(&w->tmp, svc.len);
+    ol_buf_append_slice(&w->tmp, svc);
+    ol_buf_append_slice(&w->tmp, name);
+    if (w->tmp.err) return OL_NOMEM;
+    return ol_dict_add(w->services, ol_buf_slice(&w->tmp)) == UINT32_MAX ? OL_NOMEM : OL_OK;
 }
 
 /* Splits one Span message into the row and the writer's side arrays. */
 static int ol_span_shred(ol_span_writer_t *w, ol_span_row_t *row)
 {
     const ol_otlp_span_t *sp = row->span;
-    int rc = ol_span_resource(w, sp->origin, &row->resource, &row->scope);
-    if (rc) return rc;
+    int rc;
     row->kv_first = w->n_kv;
     row->ev_off = row->ln_off = row->ex_off = 0;
     size_t ev0 = w->side.len;
@@ -415,12 +463,12 @@ static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_
         for (size_t i = 0; i < n; i++) {
             const ol_otlp_span_t *s = rows[r0 + i].span;
             if (i > 0 && memcmp(s->trace_id.ptr, rows[r0 + i - 1].span->trace_id.ptr, 16) != 0) run = i;
-            if (s->parent_span_id.len == 0) {
+            if (s->parent_span_id.len != 8) { /* none, or an odd one kept in extra */
                 u[i] = 0;
                 continue;
             }
             u[i] = 1;
-            if (s->parent_span_id.len == 8) {
+            {
                 for (size_t j = run; j < n && j < run + 65536; j++) {
                     const ol_otlp_span_t *c = rows[r0 + j].span;
                     if (memcmp(c->trace_id.ptr, s->trace_id.ptr, 16) != 0) break;
@@ -593,6 +641,59 @@ static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_
     return rc;
 }
 
+typedef struct ol_span_svc {
+    ol_slice_t service, name;
+} ol_span_svc_t;
+
+static int ol_span_slice_cmp(ol_slice_t a, ol_slice_t b)
+{
+    int c = a.len && b.len ? memcmp(a.ptr, b.ptr, OL_MIN(a.len, b.len)) : 0;
+    return c ? c : a.len < b.len ? -1 : a.len > b.len;
+}
+
+static int ol_span_svc_cmp(const void *a, const void *b)
+{
+    const ol_span_svc_t *x = a, *y = b;
+    int c = ol_span_slice_cmp(x->service, y->service);
+    return c ? c : ol_span_slice_cmp(x->name, y->name);
+}
+
+/* The services table: uvarint service count, then per service (in byte
+ * order) its name, a uvarint count and its span names (in byte order), each
+ * string as uvarint length + bytes. */
+static int ol_span_services_table(ol_span_writer_t *w, ol_buf_t *t)
+{
+    size_t n = ol_dict_count(w->services);
+    ol_span_svc_t *v = ol_malloc(OL_MEM_STORE, (n ? n : 1) * sizeof *v);
+    if (!v) return OL_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        ol_slice_t k = ol_dict_get(w->services, (uint32_t)i);
+        const uint8_t *q = k.ptr, *end = k.ptr + k.len;
+        uint64_t len = 0;
+        ol_pb_read_varint(&q, end, &len); /* written by ol_span_service: cannot fail */
+        v[i].service = ol_slice(q, (size_t)len);
+        v[i].name = ol_slice(q + len, (size_t)(end - q - len));
+    }
+    qsort(v, n, sizeof *v, ol_span_svc_cmp);
+    size_t n_svc = 0;
+    for (size_t i = 0; i < n; i++) n_svc += i == 0 || !ol_slice_eq(v[i].service, v[i - 1].service);
+    ol_pb_put_varint(t, n_svc);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && ol_slice_eq(v[j].service, v[i].service)) j++;
+        ol_pb_put_varint(t, v[i].service.len);
+        ol_buf_append_slice(t, v[i].service);
+        ol_pb_put_varint(t, j - i);
+        for (size_t k = i; k < j; k++) {
+            ol_pb_put_varint(t, v[k].name.len);
+            ol_buf_append_slice(t, v[k].name);
+        }
+        i = j;
+    }
+    ol_free(OL_MEM_STORE, v, (n ? n : 1) * sizeof *v);
+    return t->err ? OL_NOMEM : OL_OK;
+}
+
 static int ol_span_tables(ol_part_builder_t *pb, ol_span_writer_t *w)
 {
     ol_buf_t t;
@@ -610,85 +711,211 @@ static int ol_span_tables(ol_part_builder_t *pb, ol_span_writer_t *w)
     ol_buf_reset(&t);
     ol_dict_encode(w->keys, &t);
     if (!rc) rc = t.err ? OL_NOMEM : ol_part_builder_table(pb, OL_SLICE_LIT("keys"), ol_buf_slice(&t));
+    ol_buf_reset(&t);
+    if (!rc) rc = ol_span_services_table(w, &t);
+    if (!rc) rc = ol_part_builder_table(pb, OL_SLICE_LIT("services"), ol_buf_slice(&t));
     ol_buf_free(&t);
     return rc;
 }
 
-static void ol_span_writer_free(ol_span_writer_t *w)
+/* ---- The incremental writer ---- */
+
+int ol_span_writer_new(const char *path, uint64_t part_id, bool copy, ol_span_writer_t **out)
 {
+    *out = NULL;
+    ol_span_writer_t *w = ol_calloc(OL_MEM_STORE, 1, sizeof *w);
+    if (!w) return OL_NOMEM;
+    ol_buf_init(&w->side, OL_MEM_STORE, 0);
+    ol_buf_init(&w->tmp, OL_MEM_STORE, 0);
+    w->copy = copy;
+    w->path_cap = strlen(path) + 1;
+    w->path = ol_strndup(OL_MEM_STORE, path, w->path_cap - 1);
+    w->pb = ol_part_builder_new(OL_SIGNAL_TRACES, part_id, 3);
+    w->keep = ol_arena_create(4096, 0);
+    w->keys = ol_dict_new();
+    w->origins = ol_dict_new();
+    w->scopes = ol_dict_new();
+    w->services = ol_dict_new();
+    if (copy) {
+        w->spans[0] = ol_arena_create(1 << 20, 0);
+        w->spans[1] = ol_arena_create(1 << 20, 0);
+    }
+    if (!w->path || !w->pb || !w->keep || !w->keys || !w->origins || !w->scopes || !w->services ||
+        (copy && (!w->spans[0] || !w->spans[1]))) {
+        ol_span_writer_free(w);
+        return OL_NOMEM;
+    }
+    *out = w;
+    return OL_OK;
+}
+
+void ol_span_writer_free(ol_span_writer_t *w)
+{
+    if (!w) return;
+    ol_part_builder_free(w->pb);
+    ol_arena_destroy(w->spans[0]);
+    ol_arena_destroy(w->spans[1]);
+    ol_arena_destroy(w->keep);
     ol_dict_free(w->keys);
     ol_dict_free(w->origins);
     ol_dict_free(w->scopes);
-    ol_free(OL_MEM_STORE, w->res_bytes, w->cap_res * sizeof(ol_slice_t));
-    ol_free(OL_MEM_STORE, w->res_url, w->cap_res * sizeof(ol_slice_t));
-    ol_free(OL_MEM_STORE, w->res_svc, w->cap_res * sizeof(ol_slice_t));
-    ol_free(OL_MEM_STORE, w->sc_bytes, w->cap_sc * sizeof(ol_slice_t));
-    ol_free(OL_MEM_STORE, w->sc_url, w->cap_sc * sizeof(ol_slice_t));
+    ol_dict_free(w->services);
+    ol_free(OL_MEM_STORE, w->pend, w->cap_pend * sizeof *w->pend);
+    ol_free(OL_MEM_STORE, w->res_bytes, w->cap_res[0] * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->res_url, w->cap_res[1] * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->res_svc, w->cap_res[2] * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->sc_bytes, w->cap_sc[0] * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->sc_url, w->cap_sc[1] * sizeof(ol_slice_t));
+    ol_free(OL_MEM_STORE, w->rows, w->cap_rows * sizeof *w->rows);
     ol_free(OL_MEM_STORE, w->kv, w->cap_kv * sizeof *w->kv);
     ol_buf_free(&w->side);
     ol_buf_free(&w->tmp);
+    ol_free(OL_MEM_STORE, w->path, w->path_cap);
+    ol_free(OL_MEM_STORE, w, sizeof *w);
+}
+
+/* A slice of src's view rebased into its copied bytes (or copied alone when it lies outside them). */
+static ol_slice_t ol_span_rebase(ol_arena_t *a, ol_slice_t s, ol_slice_t from, const uint8_t *to, bool *nomem)
+{
+    if (!s.len) return s;
+    if (from.len && s.ptr >= from.ptr && s.len <= from.len && (size_t)(s.ptr - from.ptr) <= from.len - s.len)
+        return ol_slice(to + (s.ptr - from.ptr), s.len);
+    uint8_t *p = ol_arena_memdup(a, s.ptr, s.len);
+    if (!p) *nomem = true;
+    return p ? ol_slice(p, s.len) : OL_SLICE_NULL;
+}
+
+/* Copies the span's bytes into a, so the caller's may go away. */
+static int ol_span_copy(ol_arena_t *a, ol_otlp_span_t *s)
+{
+    bool nomem = false;
+    ol_slice_t raw = s->raw;
+    uint8_t *to = ol_arena_memdup(a, raw.ptr, raw.len);
+    if (!to) return OL_NOMEM;
+    s->trace_id = ol_span_rebase(a, s->trace_id, raw, to, &nomem);
+    s->span_id = ol_span_rebase(a, s->span_id, raw, to, &nomem);
+    s->parent_span_id = ol_span_rebase(a, s->parent_span_id, raw, to, &nomem);
+    s->name = ol_span_rebase(a, s->name, raw, to, &nomem);
+    s->raw = ol_slice(to, raw.len);
+    s->origin = NULL; /* resolved to table ids when added */
+    s->reject_reason = NULL;
+    return nomem ? OL_NOMEM : OL_OK;
+}
+
+/* Shreds and writes pending rows [0, k) as one granule, then moves the rest to the front. */
+static int ol_span_writer_emit(ol_span_writer_t *w, size_t k)
+{
+    if (ol_grow_array(OL_MEM_STORE, (void **)&w->rows, &w->cap_rows, k, sizeof *w->rows)) return OL_NOMEM;
+    w->n_kv = 0;
+    ol_buf_reset(&w->side);
+    int rc = OL_OK;
+    for (size_t i = 0; i < k && !rc; i++) {
+        ol_span_row_t *row = &w->rows[i];
+        memset(row, 0, sizeof *row);
+        row->span = &w->pend[i].span;
+        row->resource = w->pend[i].resource;
+        row->scope = w->pend[i].scope;
+        rc = ol_span_shred(w, row);
+    }
+    if (!rc) rc = ol_span_granule(w->pb, w, w->rows, 0, k);
+    if (rc) return rc;
+    size_t rest = w->n_pend - k;
+    if (w->copy) { /* the rest moves to the spare arena, and the full one is emptied */
+        for (size_t i = k; i < w->n_pend && !rc; i++) rc = ol_span_copy(w->spans[1], &w->pend[i].span);
+        if (rc) return rc;
+        ol_arena_reset(w->spans[0]);
+        ol_arena_t *t = w->spans[0];
+        w->spans[0] = w->spans[1];
+        w->spans[1] = t;
+    }
+    memmove(w->pend, w->pend + k, rest * sizeof *w->pend);
+    w->n_pend = rest;
+    w->t0 = 0;
+    return OL_OK;
+}
+
+static int ol_span_key_cmp(const ol_otlp_span_t *x, const ol_otlp_span_t *y)
+{
+    return ol_span_cmp(&x, &y);
+}
+
+int ol_span_writer_add(ol_span_writer_t *w, const ol_otlp_span_t *s, ol_err_t *err)
+{
+    if (w->err) return w->err;
+    int rc = OL_OK;
+    if (s->trace_id.len != 16 || s->span_id.len != 8) {
+        ol_err_set(err, "part %s: a span has no valid ids", w->path);
+        return w->err = OL_ERR;
+    }
+    const ol_otlp_span_t *last = w->n_pend ? &w->pend[w->n_pend - 1].span : NULL;
+    bool new_trace = !last || memcmp(s->trace_id.ptr, last->trace_id.ptr, 16) != 0;
+    if (last) {
+        if (ol_span_key_cmp(last, s) > 0) {
+            ol_err_set(err, "part %s: spans added out of (trace id, start, span id) order", w->path);
+            return w->err = OL_ERR;
+        }
+        if (!new_trace && memcmp(s->span_id.ptr, last->span_id.ptr, 8) == 0)
+            return OL_OK; /* the same span sent twice */
+    }
+    if (ol_grow_array(OL_MEM_STORE, (void **)&w->pend, &w->cap_pend, w->n_pend + 1, sizeof *w->pend)) rc = OL_NOMEM;
+    ol_span_pend_t *pe = rc ? NULL : &w->pend[w->n_pend];
+    if (pe) {
+        pe->span = *s;
+        rc = ol_span_resource(w, s->origin, &pe->resource, &pe->scope);
+        if (!rc) rc = ol_span_service(w, s->origin, s->name);
+        if (!rc && w->copy) rc = ol_span_copy(w->spans[0], &pe->span);
+    }
+    if (!rc) {
+        if (new_trace) w->t0 = w->n_pend;
+        w->n_pend++;
+        w->input_bytes += s->raw.len;
+        if (w->n_pend > OL_PART_GRANULE_ROWS) /* the granule ends before the last trace, or inside it when it alone is too big */
+            rc = ol_span_writer_emit(w, w->t0 ? w->t0 : OL_PART_GRANULE_ROWS);
+    }
+    if (rc) {
+        ol_err_set(err, "part %s: encoding spans failed: %s", w->path, ol_rc_str(rc));
+        w->err = rc;
+    }
+    return rc;
+}
+
+int ol_span_writer_finish(ol_span_writer_t *w, const ol_io_t *io, uint64_t wal_segment, ol_part_info_t *info,
+                          ol_err_t *err)
+{
+    if (w->err) return w->err;
+    int rc = w->n_pend ? ol_span_writer_emit(w, w->n_pend) : OL_OK;
+    if (!rc) rc = ol_span_tables(w->pb, w);
+    if (rc) {
+        ol_err_set(err, "part %s: encoding spans failed: %s", w->path, ol_rc_str(rc));
+        return w->err = rc;
+    }
+    ol_part_builder_input_bytes(w->pb, w->input_bytes);
+    rc = ol_part_builder_finish(w->pb, io, w->path, wal_segment, info, err);
+    if (rc) w->err = rc;
+    return rc;
 }
 
 int ol_part_write_spans(const ol_io_t *io, const char *path, uint64_t part_id, uint64_t wal_segment,
                         const ol_otlp_span_t *const *spans, size_t n, ol_part_info_t *info, ol_err_t *err)
 {
     if (!io) io = ol_io_posix();
+    for (size_t i = 0; i < n; i++) {
+        if (spans[i]->trace_id.len != 16 || spans[i]->span_id.len != 8) {
+            ol_err_set(err, "part %s: span %zu has no valid ids", path, i);
+            return OL_ERR;
+        }
+    }
     const ol_otlp_span_t **sorted = ol_malloc(OL_MEM_STORE, (n ? n : 1) * sizeof *sorted);
-    ol_span_row_t *rows = ol_calloc(OL_MEM_STORE, n ? n : 1, sizeof *rows);
-    ol_span_writer_t w = {0};
-    w.keys = ol_dict_new();
-    w.origins = ol_dict_new();
-    w.scopes = ol_dict_new();
-    ol_buf_init(&w.side, OL_MEM_STORE, 0);
-    ol_buf_init(&w.tmp, OL_MEM_STORE, 0);
-    ol_part_builder_t *pb = ol_part_builder_new(OL_SIGNAL_TRACES, part_id, 3);
-    int rc = (sorted && rows && w.keys && w.origins && w.scopes && pb) ? OL_OK : OL_NOMEM;
-    size_t m = 0;
-    uint64_t input_bytes = 0;
+    ol_span_writer_t *w = NULL;
+    int rc = sorted ? ol_span_writer_new(path, part_id, false, &w) : OL_NOMEM;
+    if (rc) ol_err_set(err, "part %s: out of memory", path);
     if (!rc) {
-        for (size_t i = 0; i < n; i++) {
-            if (spans[i]->trace_id.len != 16 || spans[i]->span_id.len != 8) {
-                ol_err_set(err, "part %s: span %zu has no valid ids", path, i);
-                rc = OL_ERR;
-                break;
-            }
-            sorted[i] = spans[i];
-        }
-    }
-    if (!rc) {
+        if (n) memcpy(sorted, spans, n * sizeof *sorted);
         qsort(sorted, n, sizeof *sorted, ol_span_cmp);
-        for (size_t i = 0; i < n; i++) {
-            if (m && memcmp(sorted[i]->trace_id.ptr, rows[m - 1].span->trace_id.ptr, 16) == 0 &&
-                memcmp(sorted[i]->span_id.ptr, rows[m - 1].span->span_id.ptr, 8) == 0)
-                continue; /* the same span sent twice */
-            rows[m].span = sorted[i];
-            if ((rc = ol_span_shred(&w, &rows[m])) != OL_OK) break;
-            input_bytes += sorted[i]->raw.len;
-            m++;
-        }
+        for (size_t i = 0; i < n && !rc; i++) rc = ol_span_writer_add(w, sorted[i], err);
     }
-    if (!rc) ol_part_builder_input_bytes(pb, input_bytes);
-    for (size_t r0 = 0; !rc && r0 < m;) {
-        /* Extend the granule trace by trace up to the row limit. */
-        size_t r1 = r0;
-        while (r1 < m) {
-            size_t t_end = r1 + 1;
-            while (t_end < m && memcmp(rows[t_end].span->trace_id.ptr, rows[r1].span->trace_id.ptr, 16) == 0) t_end++;
-            if (t_end - r0 > OL_PART_GRANULE_ROWS) {
-                if (r1 == r0) r1 = r0 + OL_PART_GRANULE_ROWS; /* one trace larger than a granule */
-                break;
-            }
-            r1 = t_end;
-        }
-        rc = ol_span_granule(pb, &w, rows, r0, r1);
-        r0 = r1;
-    }
-    if (!rc) rc = ol_span_tables(pb, &w);
-    if (rc && rc != OL_ERR) ol_err_set(err, "part %s: encoding spans failed: %s", path, ol_rc_str(rc));
-    if (!rc) rc = ol_part_builder_finish(pb, io, path, wal_segment, info, err);
-    ol_part_builder_free(pb);
-    ol_span_writer_free(&w);
+    if (!rc) rc = ol_span_writer_finish(w, io, wal_segment, info, err);
+    ol_span_writer_free(w);
     ol_free(OL_MEM_STORE, sorted, (n ? n : 1) * sizeof *sorted);
-    ol_free(OL_MEM_STORE, rows, (n ? n : 1) * sizeof *rows);
     return rc;
 }

@@ -1,9 +1,13 @@
 /*
- * spans_int.h - what the span column writer (spans.c) and reader
- * (spans_read.c) must agree on beyond docs/format/part.md's prose.
+ * spans_int.h - what the span column writer (spans.c), the reader
+ * (spans_read.c) and the merge (merge.c) share beyond docs/format/part.md's
+ * prose: value tags, and the incremental writer and one-granule reader the
+ * merge is built from.
  */
 #ifndef OL_STORE_COL_SPANS_INT_H
 #define OL_STORE_COL_SPANS_INT_H
+
+#include "store/col/part.h"
 
 /* Attribute value types in a group. OL_AV_RAW holds the encoded AnyValue
  * (arrays, kvlists, bytes, and anything that would not re-encode as sent). */
@@ -32,5 +36,29 @@ enum {
     OL_SP_STATUS_CODE = 1u << 11,
     OL_SP_FLAGS = 1u << 12,
 };
+
+/* ---- Incremental writing (spans.c) ----
+ *
+ * Spans are added in (trace id, start, span id) order; a span whose (trace
+ * id, span id) equals the previous one's is dropped. A granule is shredded
+ * and compressed as soon as it is complete, so the writer holds at most one
+ * granule of rows (plus the part tables and the builder's compressed file).
+ * With `copy`, the writer copies each span's bytes when it is added (the
+ * caller may free them at once); without, the spans must live until finish.
+ * Origins are resolved when a span is added and never kept. The first error
+ * sticks: every later call returns it. Nothing is created at `path` before
+ * finish, and a failing finish leaves no file. */
+typedef struct ol_span_writer ol_span_writer_t;
+int ol_span_writer_new(const char *path, uint64_t part_id, bool copy, ol_span_writer_t **out);
+/* OL_ERR when the span has no valid ids or comes out of order. */
+int ol_span_writer_add(ol_span_writer_t *w, const ol_otlp_span_t *s, ol_err_t *err);
+int ol_span_writer_finish(ol_span_writer_t *w, const ol_io_t *io, uint64_t wal_segment, ol_part_info_t *info,
+                          ol_err_t *err);
+void ol_span_writer_free(ol_span_writer_t *w); /* NULL is fine */
+
+/* ---- One granule at a time (spans_read.c) ---- */
+
+/* Every span of granule g in part order, as ol_part_spans_scan yields them. */
+int ol_part_spans_granule(const ol_part_t *p, uint32_t g, ol_arena_t *a, ol_part_span_fn fn, void *ud, ol_err_t *err);
 
 #endif

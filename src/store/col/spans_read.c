@@ -6,6 +6,9 @@
  * that only cover its id range cost one small block), then each wanted row
  * is re-encoded as a Span message (field-number order) into the arena and
  * handed out as an ol_otlp_span_t, exactly the view ingest produces.
+ *
+ * The services table is read in place (no decoding, no state), so any
+ * number of threads may ask a part for its services at once.
  */
 #include "codec/pb.h"
 #include "core/alloc.h"
@@ -671,6 +674,18 @@ int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena
     return found ? OL_OK : OL_NOTFOUND;
 }
 
+int ol_part_spans_granule(const ol_part_t *p, uint32_t g, ol_arena_t *a, ol_part_span_fn fn, void *ud, ol_err_t *err)
+{
+    if (g >= ol_part_info(p)->granules) return OL_NOTFOUND;
+    ol_sgran_t sg;
+    int rc = ol_sg_open(&sg, p, g, a, err);
+    if (!rc) rc = ol_sg_trace_ids(&sg);
+    if (!rc) rc = ol_sg_rest_columns(&sg);
+    if (!rc) rc = ol_sg_emit(&sg, 0, sg.n, fn, ud);
+    ol_sgran_free(&sg);
+    return rc;
+}
+
 int ol_part_spans_scan(const ol_part_t *p, uint64_t start_ns, uint64_t end_ns, ol_arena_t *a, ol_part_span_fn fn,
                        void *ud, ol_err_t *err)
 {
@@ -678,15 +693,81 @@ int ol_part_spans_scan(const ol_part_t *p, uint64_t start_ns, uint64_t end_ns, o
     for (uint32_t g = 0; g < info->granules; g++) {
         const ol_part_granule_info_t *gi = ol_part_granule(p, g);
         if (gi->max_time_ns < start_ns || gi->min_time_ns > end_ns) continue;
-        ol_sgran_t sg;
-        int rc = ol_sg_open(&sg, p, g, a, err);
-        if (!rc) rc = ol_sg_trace_ids(&sg);
-        if (!rc) rc = ol_sg_rest_columns(&sg);
-        if (!rc) rc = ol_sg_emit(&sg, 0, sg.n, fn, ud);
-        ol_sgran_free(&sg);
+        int rc = ol_part_spans_granule(p, g, a, fn, ud, err);
         if (rc) return rc;
     }
     return OL_OK;
+}
+
+/* ---- The services table ---- */
+
+static bool ol_svc_str(const uint8_t **q, const uint8_t *end, ol_slice_t *out)
+{
+    uint64_t len = 0;
+    if (ol_pb_read_varint(q, end, &len) != OL_OK || len > (uint64_t)(end - *q)) return false;
+    *out = len ? ol_slice(*q, (size_t)len) : OL_SLICE_NULL;
+    *q += len;
+    return true;
+}
+
+static int ol_svc_cmp(ol_slice_t a, ol_slice_t b)
+{
+    int c = a.len && b.len ? memcmp(a.ptr, b.ptr, OL_MIN(a.len, b.len)) : 0;
+    return c ? c : a.len < b.len ? -1 : a.len > b.len;
+}
+
+/* Walks the table, calling fn per pair (when fn is set) and stopping at the
+ * first service equal to `want` (when set, *found then true). With `strict`,
+ * services and each service's names must be in increasing byte order.
+ * Returns OL_CORRUPT on bad bytes, else OL_OK or what fn returned. */
+static int ol_svc_walk(ol_slice_t t, bool strict, ol_part_service_fn fn, void *ud, const ol_slice_t *want, bool *found)
+{
+    const uint8_t *q = t.ptr, *end = t.len ? t.ptr + t.len : t.ptr;
+    uint64_t n_svc = 0;
+    if (ol_pb_read_varint(&q, end, &n_svc) != OL_OK || n_svc > t.len) return OL_CORRUPT;
+    ol_slice_t prev_svc = OL_SLICE_NULL;
+    for (uint64_t i = 0; i < n_svc; i++) {
+        ol_slice_t svc, name, prev_name = OL_SLICE_NULL;
+        uint64_t n_names = 0;
+        if (!ol_svc_str(&q, end, &svc) || ol_pb_read_varint(&q, end, &n_names) != OL_OK ||
+            n_names > (uint64_t)(end - q) || n_names == 0)
+            return OL_CORRUPT;
+        if (strict && i && ol_svc_cmp(prev_svc, svc) >= 0) return OL_CORRUPT;
+        prev_svc = svc;
+        if (want && ol_slice_eq(svc, *want)) {
+            *found = true;
+            return OL_OK;
+        }
+        for (uint64_t j = 0; j < n_names; j++) {
+            if (!ol_svc_str(&q, end, &name)) return OL_CORRUPT;
+            if (strict && j && ol_svc_cmp(prev_name, name) >= 0) return OL_CORRUPT;
+            prev_name = name;
+            if (fn) {
+                int rc = fn(ud, svc, name);
+                if (rc) return rc == 1 ? OL_OK : rc;
+            }
+        }
+    }
+    return q == end ? OL_OK : OL_CORRUPT;
+}
+
+int ol_part_spans_services(const ol_part_t *p, ol_part_service_fn fn, void *ud, ol_err_t *err)
+{
+    ol_slice_t t;
+    if (ol_part_table(p, OL_SLICE_LIT("services"), &t) != OL_OK) return OL_OK;
+    if (ol_svc_walk(t, false, NULL, NULL, NULL, NULL) != OL_OK) {
+        ol_err_set(err, "part %s: bad services table", ol_part_path(p));
+        return OL_CORRUPT;
+    }
+    return ol_svc_walk(t, false, fn, ud, NULL, NULL);
+}
+
+bool ol_part_spans_has_service(const ol_part_t *p, ol_slice_t service)
+{
+    ol_slice_t t;
+    if (ol_part_table(p, OL_SLICE_LIT("services"), &t) != OL_OK) return true;
+    bool found = false;
+    return ol_svc_walk(t, false, NULL, NULL, &service, &found) != OL_OK || found;
 }
 
 int ol_part_verify(ol_part_t *p, ol_err_t *err)
@@ -709,5 +790,10 @@ int ol_part_verify(ol_part_t *p, ol_err_t *err)
         ol_arena_reset(a);
     }
     ol_arena_destroy(a);
+    ol_slice_t t;
+    if (!rc && ol_part_table(p, OL_SLICE_LIT("services"), &t) == OL_OK && ol_svc_walk(t, true, NULL, NULL, NULL, NULL)) {
+        ol_err_set(err, "part %s: bad services table", ol_part_path(p));
+        rc = OL_CORRUPT;
+    }
     return rc;
 }

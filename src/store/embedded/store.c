@@ -1,28 +1,67 @@
 /*
- * store.c - the store.h API over the WAL (wal.c) and the in-memory index
- * (index.c).
+ * store.c - the store.h API over the WAL (wal.c), the in-memory head and
+ * record index (index.c) and the columnar parts (parts.c, flush.c, maint.c).
  *
- * An append keeps the items the store accepts (valid, not already stored),
- * rebuilds them into one Export*ServiceRequest payload (store/request.h),
- * writes it as one WAL record, and only then decodes that same payload and
- * indexes its views. Replay runs the same decode + index step over every
- * good record, so what a reader sees before and after a restart is the same
- * bytes, decoded the same way.
+ * An append keeps the items the store accepts (valid, not already in the
+ * head), rebuilds them into one Export*ServiceRequest payload
+ * (store/request.h), writes it as one WAL record, and only then decodes that
+ * same payload and indexes its views: spans into the head, log records and
+ * metrics into the record index. Replay runs the same decode + index step
+ * over the WAL segments after the checkpoint, once the parts are loaded.
+ *
+ * Reads take the read lock to look at memory and to take references on the
+ * parts and the frozen head they will read, then read parts without it, so
+ * appends never wait for disk reads. A trace may be spread over the head and
+ * several parts: by id it is gathered whole, deduplicated by span id; a
+ * time-range scan delivers it once per place it is found (store.h).
+ *
+ * Backpressure: when the head and the frozen head together hold twice
+ * flush_bytes (flushes are not keeping up), appends wait for room for up to
+ * OL_STORE_ROOM_WAIT_MS and then fail with OL_AGAIN, so memory stays bounded
+ * whatever the ingest rate.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "store/col/part.h"
 #include "store/embedded/embedded.h"
 #include "store/request.h"
+
+#define OL_STORE_ROOM_WAIT_MS 10000u
+#define OL_STORE_SKEW_FUTURE_NS (3600ull * 1000000000ull)
 
 static char *ol_store_strdup(const char *s) { return ol_strndup(OL_MEM_STORE, s, strlen(s)); }
 static void ol_store_strfree(char *s)
 {
     if (s) ol_free(OL_MEM_STORE, s, strlen(s) + 1);
+}
+
+/* ---- heads ---- */
+
+ol_head_t *ol_head_new(void)
+{
+    ol_head_t *h = ol_calloc(OL_MEM_STORE, 1, sizeof *h);
+    if (h) atomic_init(&h->refs, 1);
+    return h;
+}
+
+void ol_head_unref(ol_head_t *h)
+{
+    if (!h || atomic_fetch_sub(&h->refs, 1) != 1) return;
+    ol_ix_free(&h->ix);
+    ol_ix_idset_free(&h->ids);
+    ol_free(OL_MEM_STORE, h, sizeof *h);
+}
+
+static void ol_head_ref(ol_head_t *h)
+{
+    if (h) atomic_fetch_add(&h->refs, 1);
 }
 
 int ol_store_open(const ol_store_options_t *opt, ol_store_t **out, ol_err_t *err)
@@ -44,10 +83,18 @@ int ol_store_open(const ol_store_options_t *opt, ol_store_t **out, ol_err_t *err
     atomic_init(&s->ready, false);
     atomic_init(&s->append_errors, 0);
     s->io = opt->io ? opt->io : ol_io_posix();
+    s->opt = *opt;
+    s->opt.io = s->io;
+    if (!s->opt.flush_bytes) s->opt.flush_bytes = 64u << 20;
+    if (!s->opt.flush_age_ms) s->opt.flush_age_ms = 300000;
+    if (s->opt.merge_min_parts < 2) s->opt.merge_min_parts = 4;
+    if (!s->opt.threads) s->opt.threads = 2;
+    if (s->opt.threads > 16) s->opt.threads = 16;
+    s->head = ol_head_new();
     s->dir = ol_store_strdup(opt->dir);
     size_t n = strlen(opt->dir) + 5;
     s->wal_dir = ol_malloc(OL_MEM_STORE, n);
-    if (!s->dir || !s->wal_dir) {
+    if (!s->dir || !s->wal_dir || !s->head) {
         ol_err_set(err, "store: out of memory");
         ol_free(OL_MEM_STORE, s->wal_dir, n);
         s->wal_dir = NULL;
@@ -62,6 +109,15 @@ int ol_store_open(const ol_store_options_t *opt, ol_store_t **out, ol_err_t *err
     pthread_rwlock_init(&s->lock, &ra);
     pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&s->append_mu, NULL);
+    pthread_mutex_init(&s->cat_mu, NULL);
+    pthread_mutex_init(&s->bg_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->bg_cv, &ca);
+    pthread_cond_init(&s->room_cv, &ca);
+    pthread_cond_init(&s->inflight_cv, NULL);
+    pthread_condattr_destroy(&ca);
     s->locks_ready = true;
 
     uint32_t interval = opt->fsync_interval_ms ? opt->fsync_interval_ms : 1000;
@@ -80,6 +136,28 @@ typedef struct ol_store_replay_ctx {
     uint64_t records, undecodable;
 } ol_store_replay_ctx_t;
 
+/* Indexes a decoded chunk into the head (spans) or the record index; caller
+ * holds append_mu. */
+static int ol_store_index_chunk(ol_store_t *s, ol_ix_chunk_t *c, size_t payload_len)
+{
+    uint64_t now = ol_mono_ns();
+    pthread_rwlock_wrlock(&s->lock);
+    int rc;
+    if (c->batch.signal == OL_SIGNAL_TRACES) {
+        ol_head_t *h = s->head;
+        rc = ol_ix_add_chunk(&h->ix, &h->ids, c);
+        h->bytes += payload_len;
+        if (!h->first_mono_ns) h->first_mono_ns = now;
+    } else {
+        ol_ix_idset_t none = {0};
+        rc = ol_ix_add_chunk(&s->rec, &none, c);
+        s->rec_bytes += payload_len;
+        if (!s->rec_first_mono_ns) s->rec_first_mono_ns = now;
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return rc;
+}
+
 static void ol_store_replay_record(void *ud, ol_wal_record_t *rec)
 {
     ol_store_replay_ctx_t *ctx = ud;
@@ -96,10 +174,8 @@ static void ol_store_replay_record(void *ud, ol_wal_record_t *rec)
         ctx->undecodable++;
         return;
     }
-    pthread_rwlock_wrlock(&s->lock);
-    rc = ol_ix_add_chunk(&s->ix, &s->ids, c);
-    pthread_rwlock_unlock(&s->lock);
-    if (rc != OL_OK) ol_error("store: out of memory indexing the WAL record at offset %" PRIu64, rec->offset);
+    if (ol_store_index_chunk(s, c, rec->mem_len) != OL_OK)
+        ol_error("store: out of memory indexing the WAL record at offset %" PRIu64, rec->offset);
     ctx->records++;
 }
 
@@ -108,35 +184,103 @@ int ol_store_replay(ol_store_t *s)
     if (atomic_load(&s->ready)) return OL_OK;
     uint64_t t0 = ol_mono_ns();
     ol_store_replay_ctx_t ctx = {.s = s};
+    uint64_t ckpt = 0;
+    pthread_mutex_lock(&s->cat_mu);
+    int rc = ol_store_parts_startup(s, &ckpt);
+    s->rec_flushed = s->rec.last_chunk; /* what came from parts is in parts */
+    pthread_mutex_unlock(&s->cat_mu);
+    if (rc != OL_OK) return rc;
+    uint64_t t1 = ol_mono_ns();
     pthread_mutex_lock(&s->append_mu);
-    int rc = ol_wal_replay(s->wal, ol_store_replay_record, &ctx);
+    rc = ol_wal_replay_after(s->wal, ckpt, ol_store_replay_record, &ctx);
     pthread_mutex_unlock(&s->append_mu);
     if (rc != OL_OK) return rc;
     ol_store_stats_t st;
     ol_store_stats(s, &st);
-    ol_info("store: replayed %" PRIu64 " WAL records (%" PRIu64 " undecodable) in %" PRIu64 " ms: %" PRIu64
+    ol_info("store: loaded %" PRIu64 " parts (%" PRIu64 " bytes) in %" PRIu64 " ms and replayed %" PRIu64
+            " WAL records after segment %016" PRIx64 " (%" PRIu64 " undecodable) in %" PRIu64 " ms: %" PRIu64
             " spans, %" PRIu64 " log records, %" PRIu64 " metric points",
-            ctx.records, ctx.undecodable, (ol_mono_ns() - t0) / 1000000u, st.spans, st.log_records,
-            st.metric_points);
+            st.parts, st.part_bytes, (t1 - t0) / 1000000u, ctx.records, ckpt, ctx.undecodable,
+            (ol_mono_ns() - t1) / 1000000u, st.spans, st.log_records, st.metric_points);
     atomic_store(&s->ready, true);
-    return OL_OK;
+    pthread_mutex_lock(&s->bg_mu);
+    s->bg_ready = true;
+    pthread_mutex_unlock(&s->bg_mu);
+    return ol_store_bg_start(s);
 }
 
 bool ol_store_ready(ol_store_t *s) { return s && atomic_load(&s->ready); }
 
+int ol_store_flush_now(ol_store_t *s)
+{
+    if (!atomic_load(&s->ready)) return OL_BUSY;
+    int rc = OL_OK;
+    for (int i = 0; i < 2 && rc == OL_OK; i++) rc = ol_store_flush(s, true); /* a leftover frozen head, then the head */
+    return rc;
+}
+
 void ol_store_close(ol_store_t *s)
 {
     if (!s) return;
+    ol_store_bg_stop(s);
+    if (atomic_load(&s->ready) && !s->opt.keep_head_on_close && ol_store_flush_now(s) != OL_OK)
+        ol_warn("store: the flush at shutdown failed; the WAL keeps the data and is replayed at the next start");
     ol_wal_close(s->wal);
-    ol_ix_free(&s->ix);
-    ol_ix_idset_free(&s->ids);
+    ol_head_unref(s->head);
+    ol_head_unref(s->frozen);
+    for (size_t i = 0; i < s->n_parts; i++) ol_store_part_unref(s, s->parts[i]);
+    ol_free(OL_MEM_STORE, s->parts, s->cap_parts * sizeof *s->parts);
+    for (size_t i = 0; i < s->n_partitions; i++) ol_store_partition_free(s->partitions[i]);
+    ol_free(OL_MEM_STORE, s->partitions, s->cap_partitions * sizeof *s->partitions);
+    ol_ix_free(&s->rec);
     if (s->locks_ready) {
         pthread_rwlock_destroy(&s->lock);
         pthread_mutex_destroy(&s->append_mu);
+        pthread_mutex_destroy(&s->cat_mu);
+        pthread_mutex_destroy(&s->bg_mu);
+        pthread_cond_destroy(&s->bg_cv);
+        pthread_cond_destroy(&s->room_cv);
+        pthread_cond_destroy(&s->inflight_cv);
     }
     ol_store_strfree(s->dir);
     ol_store_strfree(s->wal_dir);
     ol_free(OL_MEM_STORE, s, sizeof *s);
+}
+
+/* Waits until the heads hold less than twice flush_bytes; false after
+ * OL_STORE_ROOM_WAIT_MS or at shutdown. */
+static bool ol_store_wait_room(ol_store_t *s)
+{
+    uint64_t limit = 2 * s->opt.flush_bytes, deadline = 0;
+    pthread_mutex_lock(&s->bg_mu);
+    for (;;) {
+        pthread_rwlock_rdlock(&s->lock);
+        uint64_t used = s->head->bytes + (s->frozen ? s->frozen->bytes : 0) + s->rec_bytes;
+        pthread_rwlock_unlock(&s->lock);
+        if (used < limit || !s->bg_ready) break;
+        if (s->stop) {
+            pthread_mutex_unlock(&s->bg_mu);
+            return false;
+        }
+        uint64_t now = ol_mono_ns();
+        if (!deadline) deadline = now + OL_STORE_ROOM_WAIT_MS * 1000000ull;
+        if (now >= deadline) {
+            pthread_mutex_unlock(&s->bg_mu);
+            ol_warn("store: the head is full and flushes are not keeping up: refusing appends for now");
+            return false;
+        }
+        pthread_cond_broadcast(&s->bg_cv);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->room_cv, &s->bg_mu, &ts);
+    }
+    pthread_mutex_unlock(&s->bg_mu);
+    return true;
 }
 
 /* Adds the batch's accepted items to rb; counts into res. Caller holds append_mu. */
@@ -147,12 +291,17 @@ static int ol_store_collect(ol_store_t *s, const ol_otlp_batch_t *b, ol_req_buil
     case OL_SIGNAL_TRACES: {
         ol_ix_idset_t seen = {0};
         int rc = OL_OK;
+        pthread_rwlock_rdlock(&s->lock);
+        ol_head_t *fz = s->frozen; /* its ids no longer change */
+        ol_head_ref(fz);
+        pthread_rwlock_unlock(&s->lock);
         for (size_t i = 0; i < b->n_spans && rc == OL_OK; i++) {
             const ol_otlp_span_t *sp = &b->spans[i];
             if (!sp->valid) continue;
             uint8_t key[OL_IX_SPANKEY];
             ol_ix_spankey(key, sp);
-            if (ol_ix_idset_has(&s->ids, key) || ol_ix_idset_has(&seen, key)) {
+            if (ol_ix_idset_has(&s->head->ids, key) || (fz && ol_ix_idset_has(&fz->ids, key)) ||
+                ol_ix_idset_has(&seen, key)) {
                 res->duplicates++;
                 continue;
             }
@@ -160,6 +309,7 @@ static int ol_store_collect(ol_store_t *s, const ol_otlp_batch_t *b, ol_req_buil
             ol_req_add(rb, sp->origin, sp->raw);
             res->accepted++;
         }
+        ol_head_unref(fz);
         ol_ix_idset_free(&seen);
         return rc;
     }
@@ -187,6 +337,10 @@ int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_res
     if (!res) res = &local;
     memset(res, 0, sizeof *res);
     if (!atomic_load(&s->ready)) return OL_BUSY;
+    if (!ol_store_wait_room(s)) {
+        atomic_fetch_add(&s->append_errors, 1);
+        return OL_AGAIN;
+    }
 
     ol_buf_t rec;
     ol_buf_init(&rec, OL_MEM_STORE, 0);
@@ -196,6 +350,7 @@ int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_res
     ol_req_begin(&rb, &rec, OL_REQ_GROUP_ORIGIN);
 
     pthread_mutex_lock(&s->append_mu);
+    while (s->freezing) pthread_cond_wait(&s->inflight_cv, &s->append_mu);
     int rc = ol_store_collect(s, b, &rb, res);
     if (rc == OL_OK) rc = ol_req_finish(&rb);
     if (rc != OL_OK) {
@@ -211,6 +366,24 @@ int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_res
     rc = ol_wal_append(s->wal, (uint8_t)b->signal, now, rec.data, rec.len);
     if (rc != OL_OK) goto fail;
 
+    if (s->opt.fsync == OL_FSYNC_ALWAYS) {
+        /* Group commit: fsync without the append lock, so appends that
+         * arrive meanwhile share the next fsync; index only once durable. */
+        uint64_t wseq, wend;
+        ol_wal_position(s->wal, &wseq, &wend);
+        s->inflight++;
+        pthread_mutex_unlock(&s->append_mu);
+        int crc = ol_wal_commit(s->wal, wseq, wend);
+        pthread_mutex_lock(&s->append_mu);
+        if (--s->inflight == 0) pthread_cond_broadcast(&s->inflight_cv);
+        if (crc != OL_OK) {
+            /* Not acknowledged; taken back out of the log unless later records follow it (then a
+             * restart may bring it back, and the client's retry is de-duplicated). */
+            ol_wal_undo(s->wal, wseq, wend, rec.len);
+            rc = crc;
+            goto fail;
+        }
+    }
     ol_ix_chunk_t *c;
     ol_err_t err = {{0}};
     ol_slice_t payload = ol_slice(rec.data + OL_WAL_REC_HDR, rec.len - OL_WAL_REC_HDR);
@@ -222,11 +395,15 @@ int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_res
         ol_buf_free(&rec);
         return OL_OK;
     }
-    pthread_rwlock_wrlock(&s->lock);
-    rc = ol_ix_add_chunk(&s->ix, &s->ids, c);
-    pthread_rwlock_unlock(&s->lock);
+    rc = ol_store_index_chunk(s, c, payload.len);
+    bool due = ol_store_flush_due(s);
     pthread_mutex_unlock(&s->append_mu);
     if (rc != OL_OK) ol_error("store: out of memory indexing a batch; it is durable and reappears on restart");
+    if (due) {
+        pthread_mutex_lock(&s->bg_mu);
+        pthread_cond_signal(&s->bg_cv);
+        pthread_mutex_unlock(&s->bg_mu);
+    }
     return OL_OK;
 
 fail:
@@ -247,13 +424,30 @@ void ol_store_stats(ol_store_t *s, ol_store_stats_t *out)
     pthread_mutex_unlock(&s->append_mu);
     out->append_errors = atomic_load(&s->append_errors);
     pthread_rwlock_rdlock(&s->lock);
-    out->spans = s->ix.n_spans;
-    out->traces = s->ix.n_traces;
-    out->log_records = s->ix.n_log_records;
-    out->metric_points = s->ix.n_metric_points;
-    out->metrics = s->ix.n_metrics;
-    out->clock_skew_spans = s->ix.n_skew;
+    const ol_head_t *hs[2] = {s->head, s->frozen};
+    for (int i = 0; i < 2; i++) {
+        if (!hs[i]) continue;
+        out->head_spans += hs[i]->ix.n_spans;
+        out->head_bytes += hs[i]->bytes;
+        out->traces += hs[i]->ix.n_traces;
+        out->clock_skew_spans += hs[i]->ix.n_skew;
+    }
+    out->spans = out->head_spans;
+    for (size_t i = 0; i < s->n_parts; i++) {
+        const ol_store_part_t *sp = s->parts[i];
+        out->parts++;
+        out->part_bytes += sp->bytes;
+        if (sp->signal == OL_SIGNAL_TRACES) out->spans += sp->rows;
+    }
+    out->log_records = s->rec.n_log_records;
+    out->metric_points = s->rec.n_metric_points;
+    out->metrics = s->rec.n_metrics;
     pthread_rwlock_unlock(&s->lock);
+    out->flushes = atomic_load(&s->flushes);
+    out->flush_errors = atomic_load(&s->flush_errors);
+    out->merges = atomic_load(&s->merges);
+    out->merge_errors = atomic_load(&s->merge_errors);
+    out->dropped_partitions = atomic_load(&s->dropped_partitions);
 }
 
 /* ---- scans ---- */
@@ -272,39 +466,199 @@ static ol_store_trace_t ol_store_trace_view(const ol_ix_trace_t *t)
     };
 }
 
+static bool ol_store_span_skewed(const ol_otlp_span_t *sp, uint64_t now)
+{
+    return sp->end_ns < sp->start_ns || sp->start_ns > now + OL_STORE_SKEW_FUTURE_NS;
+}
+
+static void ol_store_part_read_error(const ol_store_part_t *sp, int rc, const ol_err_t *err)
+{
+    ol_error("store: reading part %s failed (%s): %s; its rows are missing from this answer", ol_part_path(sp->p),
+             ol_rc_str(rc), err->msg);
+}
+
+typedef struct ol_store_gather {
+    const ol_otlp_span_t **v;
+    size_t n, cap;
+} ol_store_gather_t;
+
+static int ol_store_gather_push(ol_store_gather_t *g, const ol_otlp_span_t *sp)
+{
+    if (ol_grow_array(OL_MEM_STORE, (void **)&g->v, &g->cap, g->n + 1, sizeof *g->v) != OL_OK) return OL_NOMEM;
+    g->v[g->n++] = sp;
+    return OL_OK;
+}
+
+static int ol_store_gather_span(void *ud, const ol_otlp_span_t *sp) { return ol_store_gather_push(ud, sp); }
+
+static int ol_store_span_order(const void *a, const void *b)
+{
+    const ol_otlp_span_t *x = *(const ol_otlp_span_t *const *)a, *y = *(const ol_otlp_span_t *const *)b;
+    int c = memcmp(x->span_id.ptr, y->span_id.ptr, 8);
+    if (c) return c;
+    return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+static int ol_store_span_time_order(const void *a, const void *b)
+{
+    const ol_otlp_span_t *x = *(const ol_otlp_span_t *const *)a, *y = *(const ol_otlp_span_t *const *)b;
+    if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
+    return memcmp(x->span_id.ptr, y->span_id.ptr, 8);
+}
+
 int ol_store_scan_trace(ol_store_t *s, const uint8_t trace_id[16], ol_store_trace_fn fn, void *ud)
 {
+    ol_store_gather_t g = {0};
+    bool skew = false;
+    int rc = OL_OK;
+    ol_head_t *heads[2] = {0};
+    ol_store_part_t **parts = NULL;
+    size_t n_parts = 0;
     pthread_rwlock_rdlock(&s->lock);
-    const ol_ix_trace_t *t = ol_ix_map_get(&s->ix.traces, ol_slice(trace_id, 16));
-    int rc = OL_NOTFOUND;
-    if (t) {
-        ol_store_trace_t v = ol_store_trace_view(t);
+    ol_head_t *hs[2] = {s->frozen, s->head};
+    for (int i = 0; i < 2 && rc == OL_OK; i++) {
+        if (!hs[i]) continue;
+        const ol_ix_trace_t *t = ol_ix_map_get(&hs[i]->ix.traces, ol_slice(trace_id, 16));
+        if (!t) continue;
+        ol_head_ref(hs[i]);
+        heads[i] = hs[i];
+        skew |= t->skew;
+        for (size_t k = 0; k < t->n && rc == OL_OK; k++) rc = ol_store_gather_push(&g, t->spans[k]);
+    }
+    if (rc == OL_OK) rc = ol_store_parts_snapshot(s, OL_SIGNAL_TRACES, 0, UINT64_MAX, &parts, &n_parts);
+    pthread_rwlock_unlock(&s->lock);
+
+    ol_arena_t *a = n_parts ? ol_arena_create(64 << 10, 0) : NULL;
+    if (n_parts && !a) rc = OL_NOMEM;
+    uint64_t now = ol_now_ns();
+    size_t n_head = g.n;
+    for (size_t i = 0; i < n_parts && rc == OL_OK; i++) {
+        ol_err_t err = {{0}};
+        int prc = ol_part_spans_trace(parts[i]->p, trace_id, a, ol_store_gather_span, &g, &err);
+        if (prc == OL_NOMEM) rc = prc;
+        else if (prc != OL_OK && prc != OL_NOTFOUND) ol_store_part_read_error(parts[i], prc, &err);
+    }
+    for (size_t i = n_head; i < g.n; i++) skew |= ol_store_span_skewed(g.v[i], now);
+    if (rc == OL_OK && !g.n) rc = OL_NOTFOUND;
+    if (rc == OL_OK) {
+        /* A span re-sent after its first copy was flushed is in two places. */
+        qsort(g.v, g.n, sizeof *g.v, ol_store_span_order);
+        size_t m = 0;
+        for (size_t i = 0; i < g.n; i++)
+            if (!m || memcmp(g.v[i]->span_id.ptr, g.v[m - 1]->span_id.ptr, 8) != 0) g.v[m++] = g.v[i];
+        g.n = m;
+        qsort(g.v, g.n, sizeof *g.v, ol_store_span_time_order);
+        ol_store_trace_t v = {.trace_id = trace_id, .spans = g.v, .n_spans = g.n, .start_ns = UINT64_MAX,
+                              .clock_skew = skew};
+        for (size_t i = 0; i < g.n; i++) {
+            v.start_ns = OL_MIN(v.start_ns, g.v[i]->start_ns);
+            v.end_ns = OL_MAX(v.end_ns, g.v[i]->end_ns);
+        }
         rc = ol_store_scan_rc(fn(ud, &v));
     }
-    pthread_rwlock_unlock(&s->lock);
+    if (a) ol_arena_destroy(a);
+    ol_store_parts_release(s, parts, n_parts);
+    ol_head_unref(heads[0]);
+    ol_head_unref(heads[1]);
+    ol_free(OL_MEM_STORE, g.v, g.cap * sizeof *g.v);
     return rc;
+}
+
+/* Groups a granule's spans (in trace order) into per-trace fragments. */
+typedef struct ol_store_frag {
+    ol_store_gather_t g;
+    uint64_t start_ns, end_ns, now;
+    ol_store_trace_fn fn;
+    void *ud;
+    int rc;
+} ol_store_frag_t;
+
+static int ol_store_frag_emit(ol_store_frag_t *f)
+{
+    if (!f->g.n) return OL_OK;
+    ol_store_trace_t v = {.trace_id = f->g.v[0]->trace_id.ptr, .spans = f->g.v, .n_spans = f->g.n,
+                          .start_ns = UINT64_MAX};
+    for (size_t i = 0; i < f->g.n; i++) {
+        const ol_otlp_span_t *sp = f->g.v[i];
+        v.start_ns = OL_MIN(v.start_ns, sp->start_ns);
+        v.end_ns = OL_MAX(v.end_ns, sp->end_ns);
+        v.clock_skew |= ol_store_span_skewed(sp, f->now);
+    }
+    f->g.n = 0;
+    if (v.start_ns >= f->end_ns || v.end_ns < f->start_ns) return OL_OK;
+    return f->fn(f->ud, &v);
+}
+
+static int ol_store_frag_span(void *ud, const ol_otlp_span_t *sp)
+{
+    ol_store_frag_t *f = ud;
+    if (f->g.n && memcmp(f->g.v[0]->trace_id.ptr, sp->trace_id.ptr, 16) != 0) {
+        int rc = ol_store_frag_emit(f);
+        if (rc != OL_OK) return rc;
+    }
+    return ol_store_gather_push(&f->g, sp);
+}
+
+int ol_store_scan_traces_for(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_slice_t service,
+                             ol_store_trace_fn fn, void *ud)
+{
+    int rc = OL_OK;
+    ol_store_part_t **parts = NULL;
+    size_t n_parts = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    ol_head_t *hs[2] = {s->frozen, s->head};
+    for (int h = 0; h < 2 && rc == OL_OK; h++) {
+        for (size_t i = 0; hs[h] && i < hs[h]->ix.n_traces && rc == OL_OK; i++) {
+            const ol_ix_trace_t *t = hs[h]->ix.trace_list[i];
+            if (t->start_ns >= end_ns || t->end_ns < start_ns) continue;
+            ol_store_trace_t v = ol_store_trace_view(t);
+            rc = fn(ud, &v);
+        }
+    }
+    if (rc == OL_OK) rc = ol_store_parts_snapshot(s, OL_SIGNAL_TRACES, start_ns, end_ns ? end_ns - 1 : 0, &parts, &n_parts);
+    pthread_rwlock_unlock(&s->lock);
+
+    ol_store_frag_t f = {.start_ns = start_ns, .end_ns = end_ns, .now = ol_now_ns(), .fn = fn, .ud = ud};
+    ol_arena_t *a = n_parts && rc == OL_OK ? ol_arena_create(1 << 20, 0) : NULL;
+    if (n_parts && rc == OL_OK && !a) rc = OL_NOMEM;
+    /* Newest parts first: searches keep the newest matches. */
+    for (size_t i = n_parts; i > 0 && rc == OL_OK; i--) {
+        const ol_store_part_t *sp = parts[i - 1];
+        if (service.len && !ol_part_spans_has_service(sp->p, service)) continue;
+        uint32_t n_g = ol_part_info(sp->p)->granules;
+        for (uint32_t g = 0; g < n_g && rc == OL_OK; g++) {
+            const ol_part_granule_info_t *gi = ol_part_granule(sp->p, g);
+            if (gi->max_time_ns < start_ns || gi->min_time_ns >= end_ns) continue;
+            ol_err_t err = {{0}};
+            ol_arena_reset(a);
+            rc = ol_part_spans_granule(sp->p, g, a, ol_store_frag_span, &f, &err);
+            if (rc == OL_OK) rc = ol_store_frag_emit(&f);
+            f.g.n = 0;
+            if (rc == OL_CORRUPT || rc == OL_ERR) {
+                ol_store_part_read_error(sp, rc, &err);
+                rc = OL_OK;
+                break;
+            }
+        }
+    }
+    if (a) ol_arena_destroy(a);
+    ol_free(OL_MEM_STORE, f.g.v, f.g.cap * sizeof *f.g.v);
+    ol_store_parts_release(s, parts, n_parts);
+    return ol_store_scan_rc(rc);
 }
 
 int ol_store_scan_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_trace_fn fn, void *ud)
 {
-    int rc = OL_OK;
-    pthread_rwlock_rdlock(&s->lock);
-    for (size_t i = 0; i < s->ix.n_traces && rc == OL_OK; i++) {
-        const ol_ix_trace_t *t = s->ix.trace_list[i];
-        if (t->start_ns >= end_ns || t->end_ns < start_ns) continue;
-        ol_store_trace_t v = ol_store_trace_view(t);
-        rc = fn(ud, &v);
-    }
-    pthread_rwlock_unlock(&s->lock);
-    return ol_store_scan_rc(rc);
+    return ol_store_scan_traces_for(s, start_ns, end_ns, ol_slice(NULL, 0), fn, ud);
 }
 
 int ol_store_scan_logs(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_log_fn fn, void *ud)
 {
     int rc = OL_OK;
     pthread_rwlock_rdlock(&s->lock);
-    const ol_ix_log_t *logs = s->ix.logs;
-    size_t lo = 0, hi = s->ix.n_logs;
+    start_ns = OL_MAX(start_ns, s->retention_floor_ns[OL_SIGNAL_LOGS]);
+    const ol_ix_log_t *logs = s->rec.logs;
+    size_t lo = 0, hi = s->rec.n_logs;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (logs[mid].t < end_ns) lo = mid + 1;
@@ -322,8 +676,8 @@ int ol_store_scan_metric_names(ol_store_t *s, ol_store_metric_info_fn fn, void *
 {
     int rc = OL_OK;
     pthread_rwlock_rdlock(&s->lock);
-    for (size_t i = 0; i < s->ix.n_metrics && rc == OL_OK; i++) {
-        const ol_ix_metric_t *m = s->ix.metric_list[i];
+    for (size_t i = 0; i < s->rec.n_metrics && rc == OL_OK; i++) {
+        const ol_ix_metric_t *m = s->rec.metric_list[i];
         ol_store_metric_info_t info = {
             .name = m->name,
             .description = m->latest->description,
@@ -341,7 +695,8 @@ int ol_store_scan_metric(ol_store_t *s, ol_slice_t name, uint64_t start_ns, uint
                          void *ud)
 {
     pthread_rwlock_rdlock(&s->lock);
-    const ol_ix_metric_t *m = ol_ix_map_get(&s->ix.metrics, name);
+    start_ns = OL_MAX(start_ns, s->retention_floor_ns[OL_SIGNAL_METRICS]);
+    const ol_ix_metric_t *m = ol_ix_map_get(&s->rec.metrics, name);
     int rc = m ? OL_OK : OL_NOTFOUND;
     for (size_t i = 0; m && i < m->n && rc == OL_OK; i++) {
         const ol_otlp_metric_t *it = m->items[i];
@@ -352,14 +707,80 @@ int ol_store_scan_metric(ol_store_t *s, ol_slice_t name, uint64_t start_ns, uint
     return ol_store_scan_rc(rc);
 }
 
+/* Services of the heads and the parts, merged. */
+typedef struct ol_store_svc {
+    ol_slice_t name;
+    ol_ix_map_t ops_set;
+    ol_slice_t *ops;
+    size_t n_ops, cap_ops;
+} ol_store_svc_t;
+
+typedef struct ol_store_svcs {
+    ol_ix_map_t by_name;
+    ol_store_svc_t **list;
+    size_t n, cap;
+} ol_store_svcs_t;
+
+static int ol_store_svcs_add(void *ud, ol_slice_t service, ol_slice_t op)
+{
+    ol_store_svcs_t *ss = ud;
+    ol_store_svc_t *svc = ol_ix_map_get(&ss->by_name, service);
+    if (!svc) {
+        svc = ol_calloc(OL_MEM_STORE, 1, sizeof *svc);
+        if (!svc) return OL_NOMEM;
+        svc->name = service;
+        if (ol_grow_array(OL_MEM_STORE, (void **)&ss->list, &ss->cap, ss->n + 1, sizeof *ss->list) != OL_OK ||
+            ol_ix_map_put(&ss->by_name, service, svc) != OL_OK) {
+            ol_free(OL_MEM_STORE, svc, sizeof *svc);
+            return OL_NOMEM;
+        }
+        ss->list[ss->n++] = svc;
+    }
+    if (!op.len && !op.ptr) return OL_OK;
+    if (ol_ix_map_get(&svc->ops_set, op)) return OL_OK;
+    if (ol_grow_array(OL_MEM_STORE, (void **)&svc->ops, &svc->cap_ops, svc->n_ops + 1, sizeof *svc->ops) != OL_OK)
+        return OL_NOMEM;
+    svc->ops[svc->n_ops++] = op;
+    return ol_ix_map_put(&svc->ops_set, op, svc);
+}
+
 int ol_store_scan_services(ol_store_t *s, ol_store_service_fn fn, void *ud)
 {
     int rc = OL_OK;
+    ol_store_svcs_t ss = {0};
+    ol_store_part_t **parts = NULL;
+    size_t n_parts = 0;
+    ol_head_t *heads[2] = {0};
     pthread_rwlock_rdlock(&s->lock);
-    for (size_t i = 0; i < s->ix.n_services && rc == OL_OK; i++) {
-        const ol_ix_service_t *svc = s->ix.service_list[i];
-        rc = fn(ud, svc->name, svc->ops, svc->n_ops);
+    ol_head_t *hs[2] = {s->frozen, s->head};
+    for (int h = 0; h < 2 && rc == OL_OK; h++) {
+        if (!hs[h]) continue;
+        ol_head_ref(hs[h]);
+        heads[h] = hs[h];
+        for (size_t i = 0; i < hs[h]->ix.n_services && rc == OL_OK; i++) {
+            const ol_ix_service_t *svc = hs[h]->ix.service_list[i];
+            rc = ol_store_svcs_add(&ss, svc->name, ol_slice(NULL, 0));
+            for (size_t k = 0; k < svc->n_ops && rc == OL_OK; k++) rc = ol_store_svcs_add(&ss, svc->name, svc->ops[k]);
+        }
     }
+    if (rc == OL_OK) rc = ol_store_parts_snapshot(s, OL_SIGNAL_TRACES, 0, UINT64_MAX, &parts, &n_parts);
     pthread_rwlock_unlock(&s->lock);
+    for (size_t i = 0; i < n_parts && rc == OL_OK; i++) {
+        ol_err_t err = {{0}};
+        int prc = ol_part_spans_services(parts[i]->p, ol_store_svcs_add, &ss, &err);
+        if (prc == OL_NOMEM) rc = prc;
+        else if (prc != OL_OK) ol_store_part_read_error(parts[i], prc, &err);
+    }
+    for (size_t i = 0; i < ss.n && rc == OL_OK; i++) rc = fn(ud, ss.list[i]->name, ss.list[i]->ops, ss.list[i]->n_ops);
+    for (size_t i = 0; i < ss.n; i++) {
+        ol_ix_map_free(&ss.list[i]->ops_set);
+        ol_free(OL_MEM_STORE, ss.list[i]->ops, ss.list[i]->cap_ops * sizeof *ss.list[i]->ops);
+        ol_free(OL_MEM_STORE, ss.list[i], sizeof *ss.list[i]);
+    }
+    ol_free(OL_MEM_STORE, ss.list, ss.cap * sizeof *ss.list);
+    ol_ix_map_free(&ss.by_name);
+    ol_store_parts_release(s, parts, n_parts);
+    ol_head_unref(heads[0]);
+    ol_head_unref(heads[1]);
     return ol_store_scan_rc(rc);
 }

@@ -7,10 +7,13 @@
  * failure, truncates the segment back so the log never holds a partial
  * record that was reported as failed. Appends are serialized by the caller.
  *
- * fsync: "always" syncs inside the append; "interval" runs a thread that
- * syncs the current segment when an append has dirtied it. The thread holds
- * sync_mu while it syncs; a roll takes sync_mu before it closes the old
- * segment, so the thread never syncs a closed descriptor.
+ * fsync: "always" is a group commit: the append only writes, and the
+ * caller then waits in ol_wal_commit() until an fsync that started after its
+ * write has finished; whoever holds sync_mu syncs for everyone queued behind
+ * it. "interval" runs a thread that syncs the current segment when an append
+ * has dirtied it. Every fsync holds sync_mu; a roll takes sync_mu before it
+ * fsyncs and closes the old segment, so nobody syncs a closed descriptor and
+ * a record in a rolled segment is durable once the roll returns.
  *
  * Reading: replay loads one segment at a time into memory and checks every
  * record against the end of what was read (never the declared length alone).
@@ -21,6 +24,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +49,8 @@ struct ol_wal {
 
     pthread_mutex_t sync_mu;
     pthread_cond_t sync_cv;
+    uint64_t synced_seq, synced_end; /* durable up to here (sync_mu) */
+    atomic_uint_fast64_t written_seq, written_end; /* end of the last appended record */
     pthread_t sync_thread;
     bool thread_started, stop, sync_ready;
     atomic_bool dirty;
@@ -117,6 +123,8 @@ int ol_wal_open(const char *wal_dir, const ol_io_t *io, uint64_t segment_bytes, 
     w->interval_ms = interval_ms ? interval_ms : 1000;
     w->next_seq = 1;
     atomic_init(&w->dirty, false);
+    atomic_init(&w->written_seq, 0);
+    atomic_init(&w->written_end, 0);
     w->dir = ol_strndup(OL_MEM_STORE, wal_dir, strlen(wal_dir));
     if (!w->dir) goto fail;
 
@@ -351,7 +359,9 @@ static int64_t ol_wal_replay_segment(ol_wal_t *w, uint64_t seq, bool last, int f
     return (int64_t)off;
 }
 
-int ol_wal_replay(ol_wal_t *w, ol_wal_replay_fn fn, void *ud)
+int ol_wal_replay(ol_wal_t *w, ol_wal_replay_fn fn, void *ud) { return ol_wal_replay_after(w, 0, fn, ud); }
+
+int ol_wal_replay_after(ol_wal_t *w, uint64_t skip_through, ol_wal_replay_fn fn, void *ud)
 {
     ol_wal_seg_t *segs;
     size_t n, cap;
@@ -359,8 +369,16 @@ int ol_wal_replay(ol_wal_t *w, ol_wal_replay_fn fn, void *ud)
     if (rc != OL_OK) return OL_ERR;
 
     w->bytes = w->segments = 0;
+    if (skip_through >= w->next_seq) w->next_seq = skip_through + 1;
     for (size_t i = 0; i < n; i++) {
         uint64_t seq = segs[i].seq;
+        if (seq <= skip_through) {
+            char path[4096];
+            ol_wal_seg_path(w, seq, path, sizeof path);
+            if (ol_io_unlink(w->io, path) != 0 && errno != ENOENT)
+                ol_warn("wal: cannot delete segment %s (already in parts): %s", path, strerror(errno));
+            continue;
+        }
         bool last = i + 1 == n;
         char path[4096];
         ol_wal_seg_path(w, seq, path, sizeof path);
@@ -454,7 +472,6 @@ int ol_wal_append(ol_wal_t *w, uint8_t signal, uint64_t received_ns, uint8_t *re
 
     const char *what = NULL;
     if (w->io->pwrite(w->io, w->fd, rec, rec_len, w->end) < 0) what = "write";
-    else if (w->policy == OL_FSYNC_ALWAYS && w->io->fsync(w->io, w->fd) != 0) what = "fsync";
     if (what) {
         int e = errno;
         ol_error("wal: %s of %zu bytes to segment %016" PRIx64 " at offset %" PRIu64 " failed: %s", what, rec_len,
@@ -466,8 +483,90 @@ int ol_wal_append(ol_wal_t *w, uint8_t signal, uint64_t received_ns, uint8_t *re
     }
     w->end += rec_len;
     w->bytes += rec_len;
+    atomic_store(&w->written_seq, w->seq);
+    atomic_store(&w->written_end, w->end);
     if (w->policy == OL_FSYNC_INTERVAL) atomic_store(&w->dirty, true);
     return OL_OK;
+}
+
+void ol_wal_undo(ol_wal_t *w, uint64_t seq, uint64_t end, size_t rec_len)
+{
+    if (w->fd < 0 || w->seq != seq || w->end != end || end < OL_WAL_SEG_HDR + rec_len) return;
+    if (w->io->ftruncate(w->io, w->fd, end - rec_len) != 0) {
+        ol_error("wal: cannot truncate segment %016" PRIx64 " back to %" PRIu64 ": %s", seq, end - rec_len,
+                 strerror(errno));
+        return;
+    }
+    w->end -= rec_len;
+    w->bytes -= rec_len;
+    atomic_store(&w->written_end, w->end);
+}
+
+void ol_wal_position(const ol_wal_t *w, uint64_t *seq, uint64_t *end)
+{
+    *seq = atomic_load(&((ol_wal_t *)w)->written_seq);
+    *end = atomic_load(&((ol_wal_t *)w)->written_end);
+}
+
+int ol_wal_commit(ol_wal_t *w, uint64_t seq, uint64_t end)
+{
+    int rc = OL_OK;
+    pthread_mutex_lock(&w->sync_mu);
+    bool covered = w->synced_seq > seq || (w->synced_seq == seq && w->synced_end >= end) || w->seq > seq;
+    if (!covered && w->fd >= 0) {
+        /* Everything written before this point is covered by this fsync. */
+        uint64_t upto_seq = atomic_load(&w->written_seq), upto_end = atomic_load(&w->written_end);
+        if (w->io->fsync(w->io, w->fd) != 0) {
+            ol_error("wal: fsync of segment %016" PRIx64 " failed: %s", w->seq, strerror(errno));
+            rc = OL_FULL;
+        } else if (upto_seq == w->seq) {
+            w->synced_seq = upto_seq;
+            w->synced_end = upto_end;
+        }
+    }
+    pthread_mutex_unlock(&w->sync_mu);
+    return rc;
+}
+
+int ol_wal_seal(ol_wal_t *w, uint64_t *sealed)
+{
+    if (w->fd < 0) {
+        *sealed = w->next_seq - 1;
+        return OL_OK;
+    }
+    uint64_t cur = w->seq;
+    if (w->end <= OL_WAL_SEG_HDR) {
+        *sealed = cur - 1; /* the current segment holds no record yet */
+        return OL_OK;
+    }
+    int rc = ol_wal_roll(w);
+    if (rc != OL_OK) return rc;
+    *sealed = cur;
+    return OL_OK;
+}
+
+size_t ol_wal_drop_through(ol_wal_t *w, uint64_t seq)
+{
+    ol_wal_seg_t *segs;
+    size_t n, cap, dropped = 0;
+    if (ol_wal_list(w, &segs, &n, &cap) != OL_OK) return 0;
+    for (size_t i = 0; i < n && segs[i].seq <= seq; i++) {
+        if (w->fd >= 0 && segs[i].seq == w->seq) continue;
+        char path[4096];
+        ol_wal_seg_path(w, segs[i].seq, path, sizeof path);
+        struct stat st;
+        uint64_t size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+        if (ol_io_unlink(w->io, path) != 0) {
+            if (errno != ENOENT) ol_warn("wal: cannot delete segment %s: %s", path, strerror(errno));
+            continue;
+        }
+        w->bytes -= OL_MIN(w->bytes, size);
+        if (w->segments) w->segments--;
+        dropped++;
+    }
+    if (dropped && ol_io_fsync_dir(w->dir) != 0) ol_warn("wal: fsync of %s failed: %s", w->dir, strerror(errno));
+    ol_free(OL_MEM_STORE, segs, cap * sizeof *segs);
+    return dropped;
 }
 
 int ol_wal_sync(ol_wal_t *w)

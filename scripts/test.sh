@@ -55,5 +55,8 @@ if [ -f tests/integration/package.json ]; then
   done
 fi
 
+echo "== benchmark, short mode (checks answers, never timing)"
+out=$(scripts/bench-short.sh 2>&1); echo "$out" | tail -30; add "$(echo "$out" | tail -1)"
+
 echo "$P passed, $F failed"
 [ "$F" -eq 0 ]

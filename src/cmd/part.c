@@ -49,7 +49,6 @@ static int ol_part_cmd_verify(int argc, char **argv)
         ol_part_t *p = NULL;
         int rc = ol_part_open(NULL, argv[i], &p, &err);
         if (!rc) rc = ol_part_verify(p, &err);
-        if (!rc) rc = ol_part_verify_records(p, &err);
         if (rc) {
             printf("%s: DAMAGED: %s\n", argv[i], err.msg[0] ? err.msg : ol_rc_str(rc));
             bad++;

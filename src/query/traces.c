@@ -158,6 +158,15 @@ static int ol_q_search_cb(void *ud, const ol_store_trace_t *t)
     return OL_OK;
 }
 
+static int ol_q_search_hit(void *ud, const uint8_t trace_id[16], uint64_t start_ns, uint64_t end_ns)
+{
+    (void)end_ns;
+    ol_q_hit_t hit = {.start_ns = start_ns};
+    memcpy(hit.id, trace_id, 16);
+    ol_q_heap_push(ud, &hit);
+    return OL_OK;
+}
+
 static int ol_q_slice_qcmp(const void *a, const void *b) { return ol_q_slice_cmp(*(const ol_slice_t *)a, *(const ol_slice_t *)b); }
 
 typedef struct ol_q_summary_ctx {
@@ -217,7 +226,15 @@ int ol_query_traces(ol_store_t *s, const ol_trace_query_t *q, ol_buf_t *out)
     ol_buf_init(&c.tmp, OL_MEM_QUERY, 0);
     c.heap = ol_malloc(OL_MEM_QUERY, c.limit * sizeof *c.heap);
     if (!c.heap) return OL_NOMEM;
-    int rc = ol_store_scan_traces_for(s, q->start_ns, q->end_ns, q->service, ol_q_search_cb, &c);
+    ol_slice_t keys[OL_QUERY_MAX_ATTRS], values[OL_QUERY_MAX_ATTRS];
+    for (size_t i = 0; i < c.n_attrs; i++) {
+        keys[i] = q->attrs[i].key;
+        values[i] = q->attrs[i].value;
+    }
+    ol_store_span_filter_t f = {.service = q->service, .name = q->operation, .status = q->status,
+                                .min_duration_ns = q->min_duration_ns, .max_duration_ns = q->max_duration_ns,
+                                .attr_keys = keys, .attr_values = values, .n_attrs = c.n_attrs};
+    int rc = ol_store_search_traces(s, q->start_ns, q->end_ns, &f, ol_q_search_cb, ol_q_search_hit, &c);
     if (rc == OL_OK) {
         qsort(c.heap, c.n, sizeof *c.heap, ol_q_hit_cmp);
         ol_buf_append_cstr(out, "{\"traces\":[");

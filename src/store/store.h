@@ -3,9 +3,8 @@
  *
  * Writers append decoded batches; readers query through src/query/, which
  * uses the scan functions below. This issue's backend (store/embedded/) is a
- * write-ahead log plus an in-memory index of everything in it: correct and
- * durable, not yet fast (the columnar engine replaces the in-memory part
- * behind this same header).
+ * write-ahead log, an in-memory head of what arrived since the last flush,
+ * and immutable columnar parts (docs/storage.md).
  *
  * Durability contract: ol_store_append() returns OL_OK only after the
  * accepted items are written to the log (and fsynced when the policy is
@@ -14,8 +13,11 @@
  * log is left as it was; later appends try again, so the store recovers by
  * itself when space returns.
  *
- * Deduplication: a span whose (trace_id, span_id) is already stored is not
- * written again (a retrying SDK re-sends whole batches).
+ * Deduplication: a span whose (trace_id, span_id) is still in memory (the
+ * head, or the head being flushed) is not written again and is counted as
+ * a duplicate (a retrying SDK re-sends whole batches within seconds). A
+ * span re-sent after its first copy was flushed into a part is written
+ * again; reads return it once and merges keep one copy.
  *
  * Thread safety: all functions may be called from any thread.
  */
@@ -137,10 +139,25 @@ int ol_store_scan_trace(ol_store_t *s, const uint8_t trace_id[16], ol_store_trac
  * different flushes) is delivered once per place, each time with the spans
  * found there; ol_store_scan_trace gathers it whole. */
 int ol_store_scan_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_trace_fn fn, void *ud);
-/* The same, skipping parts that hold no span of `service` (empty: no
- * pruning); fn may still see traces of other services. */
-int ol_store_scan_traces_for(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_slice_t service,
-                             ol_store_trace_fn fn, void *ud);
+/* Trace search. A span satisfies the filter when every given condition
+ * holds: service (the resource's service.name, OL_STORE_UNKNOWN_SERVICE when
+ * absent), span name, status code, duration bounds, and each attribute pair
+ * (the span's or its resource's attribute of that key, in its text form,
+ * equals the value). Traces overlapping [start_ns, end_ns) that are still in
+ * memory are passed whole to fn, which applies the filter itself; in parts
+ * the store applies it, column by column, and calls hit once per trace
+ * fragment (per part and granule) that has a satisfying span, with that
+ * fragment's time range. Either callback may stop the search. */
+typedef struct ol_store_span_filter {
+    ol_slice_t service, name;                  /* empty = any */
+    int status;                                /* -1 = any */
+    uint64_t min_duration_ns, max_duration_ns; /* 0 = no bound */
+    const ol_slice_t *attr_keys, *attr_values;
+    size_t n_attrs;
+} ol_store_span_filter_t;
+typedef int (*ol_store_hit_fn)(void *ud, const uint8_t trace_id[16], uint64_t start_ns, uint64_t end_ns);
+int ol_store_search_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, const ol_store_span_filter_t *f,
+                           ol_store_trace_fn fn, ol_store_hit_fn hit, void *ud);
 
 /* Log records whose time (observed time when time is 0) is in
  * [start_ns, end_ns), newest first (ties: latest stored first). */

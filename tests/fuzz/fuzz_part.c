@@ -69,7 +69,6 @@ static void fz_read(void)
     ol_err_t err = {0};
     if (ol_part_open(NULL, g_path, &p, &err) != OL_OK) return;
     ol_part_verify(p, &err);
-    ol_part_verify_records(p, &err);
     ol_arena_t *a = ol_arena_create(1 << 16, 64u << 20);
     size_t n = 0;
     ol_part_spans_scan(p, 0, UINT64_MAX, a, fz_span, &n, &err);

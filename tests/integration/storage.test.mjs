@@ -9,13 +9,14 @@
 // the server runs, the read API must return exactly what was acknowledged:
 // every acknowledged span, log record and metric point, once, field for field
 // as sent; items whose export was cut by a kill may be there or not (logs and
-// points, which are not deduplicated, at most once per kill they straddled);
-// never anything that was not sent.
+// metric points, which are not deduplicated, may have one more copy per kill
+// their export straddled, since the SDK retries); never anything not sent.
+// GET /api/v1/storage, when there, must agree (rows, no flush or merge errors).
 //
 // All random choices (flags, round endings, batch contents, ids) come from
 // one seed, printed; OLLY_TEST_SEED=<n> replays them (the timing of kills
 // against exports in flight still varies). OLLY_STORAGE_ROUNDS sets the
-// number of rounds (default 24).
+// number of rounds (default 24); OLLY_KEEP_DATA=1 keeps the data directory.
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,6 +28,9 @@ import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { Olly, SLOW, sleep } from './lib/olly.mjs';
 import { flattenLogs, flattenMetrics, flattenSpans } from './lib/otlp.mjs';
+import { OTLPTraceExporter as TraceGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPMetricExporter as MetricsGrpc } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPLogExporter as LogsGrpc } from '@opentelemetry/exporter-logs-otlp-grpc';
 import {
   ExportResultCode, expectedLogs, expectedMetrics, expectedTraces, logExporter, metricExporter, traceExporter,
 } from './lib/sdk.mjs';
@@ -99,7 +103,7 @@ const RANGE = () => `start=${(BigInt(runStartMs - 600000) * 1000000n)}&end=${(Bi
 // ---------------------------------------------------------------------------
 // What was made, sent and acknowledged
 
-const spans = new Map();   // spanId -> {id, traceId, service, name, tag, expected, sent, acked}
+const spans = new Map();   // spanId -> {id, traceId, service, name, tag, readable, expected, sent, acked}
 const traces = new Map();  // traceId -> {id, spans: [span records]}
 const traceList = [];
 const logs = new Map();    // seq -> {seq, service, expected, batch}
@@ -190,7 +194,7 @@ function makeSpan(round, tr, parent, tag) {
 function planTraceBatch(round, tag) {
   if (batches.length && chance(rPlan, 0.08)) {
     const earlier = batches.filter((b) => b.signal === 'traces').slice(-30);
-    if (earlier.length) return { items: [...pick(rPlan, earlier).items], note: 'whole batch re-sent' };
+    if (earlier.length) return { items: [...pick(rPlan, earlier).items] };
   }
   const items = [];
   const nTraces = int(rPlan, 1, 4);
@@ -214,7 +218,7 @@ function planTraceBatch(round, tag) {
     }
   }
   if (chance(rPlan, 0.05)) items.push(pick(rPlan, items)); // the same span twice in one request
-  return { items, note: '' };
+  return { items };
 }
 
 let logSeq = 0;
@@ -244,7 +248,7 @@ function planLogBatch(round) {
     logs.set(seq, entry);
     items.push(entry);
   }
-  return { items, note: '' };
+  return { items };
 }
 
 let gaugeSeq = 0;
@@ -269,7 +273,7 @@ async function planMetricBatch(round) {
   const all = flattenMetrics(expectedMetrics(resourceMetrics));
   const entry = { name, expected: all.get(name), names: [...all.keys()], resourceMetrics, batch: null };
   gauges.set(name, entry);
-  return { items: [entry], note: '' };
+  return { items: [entry] };
 }
 
 /** The round's batches, in sending order: traces mostly, some logs and metrics; the transport of each. */
@@ -286,7 +290,7 @@ async function planRound(round) {
     const planned = signal === 'traces' ? planTraceBatch(round, pick(rPlan, tags))
       : signal === 'logs' ? planLogBatch(round) : await planMetricBatch(round);
     const b = {
-      signal, transport, compression, round, items: planned.items, note: planned.note,
+      signal, transport, compression, round, items: planned.items,
       state: 'planned', kills: 0, pauseMs: chance(rPlan, 0.5) ? int(rPlan, 0, 60) : 0,
     };
     if (signal === 'logs') for (const e of b.items) e.batch = b;
@@ -310,8 +314,16 @@ const allExporters = [];
 function exporterFor(round, b, olly) {
   const k = `${b.signal}/${b.transport}/${b.compression}`;
   if (!round.exporters.has(k)) {
-    const make = { traces: traceExporter, logs: logExporter, metrics: metricExporter }[b.signal];
-    const e = make(olly, b.transport, b.compression);
+    let e;
+    if (b.transport === 'grpc') {
+      // grpc-js shares a connection among clients with equal options; one
+      // still backing off from the previous round's dead server would fail
+      // this round's exports, so the user agent differs per round.
+      const C = { traces: TraceGrpc, logs: LogsGrpc, metrics: MetricsGrpc }[b.signal];
+      e = new C({ url: olly.otlpGrpcUrl, compression: b.compression, timeoutMillis: 10000 * SLOW, userAgent: `olly-storage-it/${round.n}` });
+    } else {
+      e = { traces: traceExporter, logs: logExporter, metrics: metricExporter }[b.signal](olly, b.transport, b.compression);
+    }
     round.exporters.set(k, e);
     allExporters.push(e);
   }
@@ -331,7 +343,6 @@ function send(round, b, olly) {
     data = b.items[0].resourceMetrics;
   }
   b.state = 'pending';
-  b.sentAt = Date.now();
   pending.add(b);
   return new Promise((resolve) => {
     exporter.export(data, (result) => {
@@ -530,43 +541,81 @@ async function checkMetrics(olly, names) {
   return problems;
 }
 
-/** GET /api/v1/storage (optional until the columnar engine lands): rows of a signal, summed over partitions. */
-function storageRows(body, signal) {
-  const sigs = body?.signals;
-  const sig = Array.isArray(sigs) ? sigs.find((s) => (s.signal ?? s.name) === signal) : sigs?.[signal];
-  if (!sig) return null;
-  if (sig.rows !== undefined) return Number(sig.rows);
-  if (Array.isArray(sig.partitions)) return sig.partitions.reduce((a, p) => a + Number(p.rows ?? 0), 0);
-  return null;
-}
+/**
+ * GET /api/v1/storage (docs/api.md): {"signals":[{"signal","parts","rows",
+ * "partitions":[{"day","parts","rows",...}],...}],"head":{"spans",...},
+ * "flushes","flushErrors","merges","mergeErrors","droppedPartitions"}.
+ * Optional: a 404 (a store without parts) or a shape not understood skips
+ * these checks with a note. Counters are per process.
+ */
+const storageSeen = { noted: false, flushes: 0, merges: 0, last: null };
+const num = (v) => (v === undefined || v === null ? undefined : Number(v));
 
-let storageNoted = false;
-async function checkStorage(t, olly, { final = false } = {}) {
+async function readStorage(t, olly) {
   const r = await olly.api('/api/v1/storage');
   if (r.status === 404) {
-    if (!storageNoted) t.diagnostic('GET /api/v1/storage answers 404: storage checks skipped');
-    storageNoted = true;
-    return [];
+    if (!storageSeen.noted) t.diagnostic('GET /api/v1/storage answers 404: storage checks skipped');
+    storageSeen.noted = true;
+    return { skip: true };
   }
-  if (r.status !== 200 || !r.json) return [`GET /api/v1/storage: HTTP ${r.status} ${short(r.body.toString())}`];
-  const rows = { traces: storageRows(r.json, 'traces'), logs: storageRows(r.json, 'logs') };
-  if (rows.traces === null || rows.logs === null) {
-    if (!storageNoted) t.diagnostic(`GET /api/v1/storage: shape not understood, storage checks skipped: ${short(r.json, 400)}`);
-    storageNoted = true;
-    return [];
+  if (r.status !== 200 || !r.json) return { problem: `GET /api/v1/storage: HTTP ${r.status} ${short(r.body.toString())}` };
+  const sigs = r.json.signals;
+  const find = (name) => (Array.isArray(sigs) ? sigs.find((x) => (x.signal ?? x.name) === name) : sigs?.[name]);
+  const traces = find('traces');
+  const logsSig = find('logs');
+  if (!traces || !logsSig || num(traces.rows) === undefined || num(logsSig.rows) === undefined) {
+    if (!storageSeen.noted) t.diagnostic(`GET /api/v1/storage: shape not understood, storage checks skipped: ${short(r.json, 400)}`);
+    storageSeen.noted = true;
+    return { skip: true };
   }
+  return { body: r.json, traces, logs: logsSig };
+}
+
+async function checkStorage(t, olly, { final = false } = {}) {
+  const ackedSpans = [...spans.values()].filter((s) => s.acked).length;
+  const ackedLogs = [...logs.values()].filter((l) => l.batch?.state === 'acked').length;
+  const st = await readStorage(t, olly);
+  if (st.skip) return [];
+  if (st.problem) return [st.problem];
   const problems = [];
-  for (const [sig, n] of Object.entries(rows)) if (!Number.isInteger(n) || n < 0) problems.push(`storage: ${sig} rows ${n}`);
+  const { body } = st;
+  for (const sig of Array.isArray(body.signals) ? body.signals : Object.values(body.signals)) {
+    const name = sig.signal ?? sig.name;
+    for (const f of ['rows', 'parts']) {
+      const v = num(sig[f]);
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0)) problems.push(`storage: ${name} ${f} ${sig[f]}`);
+      if (v !== undefined && Array.isArray(sig.partitions)) {
+        const sum = sig.partitions.reduce((a, p) => a + Number(p[f] ?? 0), 0);
+        if (sum !== v) problems.push(`storage: ${name} ${f} ${v}, but its partitions add up to ${sum}`);
+      }
+    }
+  }
+  for (const f of ['flushErrors', 'mergeErrors', 'droppedPartitions']) {
+    if (num(body[f]) !== undefined && num(body[f]) !== 0) problems.push(`storage: ${f} ${body[f]}`);
+  }
+  // Parts (which may still hold copies a merge has not removed) plus the head
+  // hold at least every acknowledged span.
+  const head = num(body.head?.spans) ?? 0;
+  const rows = num(st.traces.rows);
+  if (rows + head < ackedSpans) problems.push(`storage: traces rows ${rows} + head ${head} < ${ackedSpans} acknowledged spans`);
   if (final) {
-    // Everything has settled and was flushed: rows cover at least what was acknowledged.
-    const ackedSpans = [...spans.values()].filter((s) => s.acked).length;
-    const ackedLogs = [...logs.values()].filter((l) => l.batch?.state === 'acked').length;
-    if (rows.traces < ackedSpans) problems.push(`storage: traces rows ${rows.traces} < ${ackedSpans} acknowledged spans`);
-    if (rows.logs < ackedLogs) problems.push(`storage: logs rows ${rows.logs} < ${ackedLogs} acknowledged log records`);
-    t.diagnostic(`storage: traces rows ${rows.traces} (acknowledged ${ackedSpans}, sent ${[...spans.values()].filter((s) => s.sent).length}), ` +
-      `logs rows ${rows.logs} (acknowledged ${ackedLogs})`);
+    // Everything settled long enough ago for an age flush: the parts hold it all.
+    const lrows = num(st.logs.rows);
+    if (lrows < ackedLogs) problems.push(`storage: logs rows ${lrows} < ${ackedLogs} acknowledged log records`);
+    t.diagnostic(`storage: traces rows ${rows} + head ${head} (acknowledged ${ackedSpans}, sent ` +
+      `${[...spans.values()].filter((s) => s.sent).length}), logs rows ${lrows} (acknowledged ${ackedLogs}); ` +
+      `parts ${JSON.stringify(Object.fromEntries((Array.isArray(body.signals) ? body.signals : []).map((x) => [x.signal, x.parts])))}`);
   }
   return problems;
+}
+
+/** Adds the server's flush and merge counters to the run's totals; call just before stopping it. */
+async function countStorage(t, olly) {
+  const st = await readStorage(t, olly).catch(() => ({ skip: true }));
+  if (st.skip || st.problem) return;
+  storageSeen.last = st.body;
+  storageSeen.flushes += num(st.body.flushes) ?? 0;
+  storageSeen.merges += num(st.body.merges) ?? 0;
 }
 
 /** All the checks; full: every trace, log and gauge, else a sample (plus the traces of lastRound). */
@@ -650,7 +699,7 @@ describe('storage', () => {
         fail(`after restart ${r}`, check.problems);
       }
 
-      const round = { stop: false, exporters: new Map(), killAfter: plan.batches[killAfter] };
+      const round = { n: r, stop: false, exporters: new Map(), killAfter: plan.batches[killAfter] };
       const fired = new Promise((resolve) => { round.fire = resolve; });
       const streams = runStreams(round, plan.batches, nStreams, olly);
       let exit;
@@ -672,6 +721,7 @@ describe('storage', () => {
           midMs = Date.now() - m0;
         }
         await sleep(Math.floor(endDelay * (f.flushAge / 1000)));
+        await countStorage(t, olly);
       }
       round.stop = true;
       const inflight = pending.size;
@@ -704,6 +754,7 @@ describe('storage', () => {
     await sleep(f.flushAge * 2 + 500 * SLOW);
     check = await checkAll(t, olly, { full: true, final: true });
     fail('final, running', check.problems);
+    await countStorage(t, olly);
     const exit = await olly.stop({ timeoutMs: 20000 });
     assert.equal(exit.code, 0, `final SIGTERM: clean exit (${JSON.stringify(exit)})\n${olly.tail()}`);
     await olly.start({ keepPorts: true });
@@ -727,5 +778,9 @@ describe('storage', () => {
       `${multi.length} spanning several rounds; logs ${[...logs.values()].filter((l) => l.batch?.state === 'acked').length} acknowledged; ` +
       `gauges ${gauges.size}; batches ${JSON.stringify(states)}, failures ${JSON.stringify(errors)}; final check of ${check.traces} traces ${check.ms} ms`);
     assert.ok(acked.length > 0 && multi.length > 0, 'the run acknowledged spans and continued traces across rounds');
+    if (storageSeen.last) {
+      t.diagnostic(`storage: at least ${storageSeen.flushes} flushes and ${storageSeen.merges} merges over the run`);
+      assert.ok(storageSeen.flushes > 0, 'the head was flushed into parts during the run');
+    }
   });
 });

@@ -124,6 +124,26 @@ int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena
 /* Every span of granule g, in row order (trace id, start, span id); the
  * views live in the arena until the caller resets it. */
 int ol_part_spans_granule(const ol_part_t *p, uint32_t g, ol_arena_t *a, ol_part_span_fn fn, void *ud, ol_err_t *err);
+/* Span-level conditions of a trace search (query/traces.c's semantics): a
+ * span satisfies the filter when every given condition holds. service is
+ * the resource's service.name ("unknown_service" when absent); an attribute
+ * pair holds when the span's or its resource's attribute of that key has
+ * the text form (ol_otlp_anyvalue_text) equal to the value. */
+typedef struct ol_part_span_filter {
+    ol_slice_t service, name;                   /* empty = any */
+    int status;                                 /* -1 = any, else the status code */
+    uint64_t min_duration_ns, max_duration_ns;  /* 0 = no bound; duration = end - start, 0 if end < start */
+    const ol_slice_t *attr_keys, *attr_values;  /* n_attrs pairs */
+    size_t n_attrs;
+} ol_part_span_filter_t;
+/* Called once per trace of the granule that has a span satisfying the
+ * filter, with the trace's min start and max end over its spans in the
+ * granule. */
+typedef int (*ol_part_hit_fn)(void *ud, const uint8_t trace_id[16], uint64_t start_ns, uint64_t end_ns);
+/* Finds the traces of granule g with a span satisfying f, in trace-id order
+ * (spans_match.c). fn returning nonzero stops and is returned. */
+int ol_part_spans_match(const ol_part_t *p, uint32_t g, const ol_part_span_filter_t *f, ol_part_hit_fn fn, void *ud,
+                        ol_err_t *err);
 /* Every span of every granule overlapping [start_ns, end_ns], granule by
  * granule (the arena may be reset by the caller between calls to fn only
  * after the scan returns). */

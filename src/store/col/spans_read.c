@@ -15,6 +15,7 @@
 #include "core/util.h"
 #include "store/col/enc.h"
 #include "store/col/part.h"
+#include "store/col/records.h"
 #include "store/col/spans_int.h"
 
 typedef struct ol_sgroup {
@@ -772,7 +773,7 @@ bool ol_part_spans_has_service(const ol_part_t *p, ol_slice_t service)
 
 int ol_part_verify(ol_part_t *p, ol_err_t *err)
 {
-    if (ol_part_info(p)->signal != OL_SIGNAL_TRACES) return OL_OK; /* logs and metrics parts: container checks only */
+    if (ol_part_info(p)->signal != OL_SIGNAL_TRACES) return ol_part_verify_records(p, err);
     ol_arena_t *a = ol_arena_create(1 << 20, 0);
     if (!a) return OL_NOMEM;
     int rc = OL_OK;

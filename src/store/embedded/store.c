@@ -599,12 +599,15 @@ static int ol_store_frag_span(void *ud, const ol_otlp_span_t *sp)
     return ol_store_gather_push(&f->g, sp);
 }
 
-int ol_store_scan_traces_for(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_slice_t service,
-                             ol_store_trace_fn fn, void *ud)
+/* The heads' traces overlapping the window go to fn under the read lock;
+ * references to the trace parts overlapping it (and holding `service`, if
+ * given) are returned for reading afterwards. */
+static int ol_store_scan_heads(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_slice_t service,
+                               ol_store_trace_fn fn, void *ud, ol_store_part_t ***parts, size_t *n_parts)
 {
     int rc = OL_OK;
-    ol_store_part_t **parts = NULL;
-    size_t n_parts = 0;
+    *parts = NULL;
+    *n_parts = 0;
     pthread_rwlock_rdlock(&s->lock);
     ol_head_t *hs[2] = {s->frozen, s->head};
     for (int h = 0; h < 2 && rc == OL_OK; h++) {
@@ -615,16 +618,29 @@ int ol_store_scan_traces_for(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, 
             rc = fn(ud, &v);
         }
     }
-    if (rc == OL_OK) rc = ol_store_parts_snapshot(s, OL_SIGNAL_TRACES, start_ns, end_ns ? end_ns - 1 : 0, &parts, &n_parts);
+    if (rc == OL_OK && end_ns > start_ns)
+        rc = ol_store_parts_snapshot(s, OL_SIGNAL_TRACES, start_ns, end_ns - 1, parts, n_parts);
     pthread_rwlock_unlock(&s->lock);
+    if (rc != OL_OK || !service.len) return rc;
+    for (size_t i = 0; i < *n_parts; i++) {
+        if (ol_part_spans_has_service((*parts)[i]->p, service)) continue;
+        ol_store_part_unref(s, (*parts)[i]);
+        (*parts)[i] = NULL; /* pruned */
+    }
+    return OL_OK;
+}
 
+int ol_store_scan_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_trace_fn fn, void *ud)
+{
+    ol_store_part_t **parts;
+    size_t n_parts;
+    int rc = ol_store_scan_heads(s, start_ns, end_ns, ol_slice(NULL, 0), fn, ud, &parts, &n_parts);
     ol_store_frag_t f = {.start_ns = start_ns, .end_ns = end_ns, .now = ol_now_ns(), .fn = fn, .ud = ud};
     ol_arena_t *a = n_parts && rc == OL_OK ? ol_arena_create(1 << 20, 0) : NULL;
     if (n_parts && rc == OL_OK && !a) rc = OL_NOMEM;
-    /* Newest parts first: searches keep the newest matches. */
     for (size_t i = n_parts; i > 0 && rc == OL_OK; i--) {
         const ol_store_part_t *sp = parts[i - 1];
-        if (service.len && !ol_part_spans_has_service(sp->p, service)) continue;
+        if (!sp) continue;
         uint32_t n_g = ol_part_info(sp->p)->granules;
         for (uint32_t g = 0; g < n_g && rc == OL_OK; g++) {
             const ol_part_granule_info_t *gi = ol_part_granule(sp->p, g);
@@ -647,9 +663,47 @@ int ol_store_scan_traces_for(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, 
     return ol_store_scan_rc(rc);
 }
 
-int ol_store_scan_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_trace_fn fn, void *ud)
+typedef struct ol_store_hit_ctx {
+    uint64_t start_ns, end_ns;
+    ol_store_hit_fn hit;
+    void *ud;
+} ol_store_hit_ctx_t;
+
+static int ol_store_hit_window(void *ud, const uint8_t trace_id[16], uint64_t start_ns, uint64_t end_ns)
 {
-    return ol_store_scan_traces_for(s, start_ns, end_ns, ol_slice(NULL, 0), fn, ud);
+    ol_store_hit_ctx_t *c = ud;
+    if (start_ns >= c->end_ns || end_ns < c->start_ns) return OL_OK;
+    return c->hit(c->ud, trace_id, start_ns, end_ns);
+}
+
+int ol_store_search_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, const ol_store_span_filter_t *f,
+                           ol_store_trace_fn fn, ol_store_hit_fn hit, void *ud)
+{
+    ol_store_part_t **parts;
+    size_t n_parts;
+    int rc = ol_store_scan_heads(s, start_ns, end_ns, f->service, fn, ud, &parts, &n_parts);
+    ol_part_span_filter_t pf = {.service = f->service, .name = f->name, .status = f->status,
+                                .min_duration_ns = f->min_duration_ns, .max_duration_ns = f->max_duration_ns,
+                                .attr_keys = f->attr_keys, .attr_values = f->attr_values, .n_attrs = f->n_attrs};
+    ol_store_hit_ctx_t hc = {start_ns, end_ns, hit, ud};
+    for (size_t i = n_parts; i > 0 && rc == OL_OK; i--) {
+        const ol_store_part_t *sp = parts[i - 1];
+        if (!sp) continue;
+        uint32_t n_g = ol_part_info(sp->p)->granules;
+        for (uint32_t g = 0; g < n_g && rc == OL_OK; g++) {
+            const ol_part_granule_info_t *gi = ol_part_granule(sp->p, g);
+            if (gi->max_time_ns < start_ns || gi->min_time_ns >= end_ns) continue;
+            ol_err_t err = {{0}};
+            rc = ol_part_spans_match(sp->p, g, &pf, ol_store_hit_window, &hc, &err);
+            if (rc == OL_CORRUPT || rc == OL_ERR) {
+                ol_store_part_read_error(sp, rc, &err);
+                rc = OL_OK;
+                break;
+            }
+        }
+    }
+    ol_store_parts_release(s, parts, n_parts);
+    return ol_store_scan_rc(rc);
 }
 
 int ol_store_scan_logs(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_store_log_fn fn, void *ud)

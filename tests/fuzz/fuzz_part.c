@@ -33,7 +33,7 @@ static const char *const OL_FZ_NAMES[] = {
 };
 static const char *const OL_FZ_METRIC_NAMES[] = {"name", "type", "min_time", "max_time", "points", "resource", "scope", "metric", NULL};
 static const char *const OL_FZ_LOG_NAMES[] = {"time", "observed", "severity", "trace_id", "resource", "scope", "record", NULL};
-static const char *const OL_FZ_TABLES[] = {"resources", "scopes", "keys", NULL};
+static const char *const OL_FZ_TABLES[] = {"resources", "scopes", "keys", "services", NULL};
 static const char *const OL_FZ_RECORD_TABLES[] = {"resources", "scopes", NULL};
 
 static char g_path[128];
@@ -63,6 +63,18 @@ static int fz_payload(void *ud, ol_slice_t payload, uint64_t min_ns, uint64_t ma
     return c->n > 1000000 ? 1 : OL_OK;
 }
 
+static int fz_service(void *ud, ol_slice_t service, ol_slice_t name)
+{
+    *(size_t *)ud += service.len + name.len;
+    return OL_OK;
+}
+
+static int fz_hit(void *ud, const uint8_t trace_id[16], uint64_t start_ns, uint64_t end_ns)
+{
+    *(size_t *)ud += trace_id[0] + (start_ns < end_ns);
+    return OL_OK;
+}
+
 static void fz_read(void)
 {
     ol_part_t *p = NULL;
@@ -75,6 +87,22 @@ static void fz_read(void)
     ol_arena_reset(a);
     if (ol_part_info(p)->granules) ol_part_spans_trace(p, ol_part_granule(p, 0)->first_trace_id, a, fz_span, &n, &err);
     ol_arena_reset(a);
+    ol_part_spans_services(p, fz_service, &n, &err);
+    n += ol_part_spans_has_service(p, OL_SLICE_LIT("frontend"));
+    ol_slice_t key = OL_SLICE_LIT("http.route"), val = OL_SLICE_LIT("/get-quote");
+    ol_part_span_filter_t f = {.service = OL_SLICE_LIT("shipping"), .status = -1, .attr_keys = &key,
+                               .attr_values = &val, .n_attrs = 1};
+    for (uint32_t g = 0; g < ol_part_info(p)->granules && g < 4; g++) ol_part_spans_match(p, g, &f, fz_hit, &n, &err);
+    if (ol_part_info(p)->signal == OL_SIGNAL_TRACES && ol_part_info(p)->granules <= 4) {
+        /* Merging a part with itself must survive any damage too. */
+        char out[160];
+        snprintf(out, sizeof out, "%s.merged", g_path);
+        ol_part_t *in[2] = {p, p};
+        ol_part_info_t info;
+        unlink(out);
+        ol_part_merge_spans(NULL, out, 1, 0, in, 2, &info, &err);
+        unlink(out);
+    }
     fz_payloads_t c = {ol_part_info(p)->signal, a, 0};
     ol_part_read_payloads(p, 0, UINT64_MAX, fz_payload, &c, &err);
     ol_arena_destroy(a);

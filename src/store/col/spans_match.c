@@ -510,7 +510,7 @@ static int ol_match_status(ol_match_t *m)
         int code = in.ptr[i];
         if (code == OL_STATUS_IN_EXTRA) {
             if ((rc = ol_match_extra(m))) return rc;
-            code = m->extra ? ol_match_extra_status(m->extra[i]) : 0;
+            code = 0;
         }
         left += m->ok[i] = code == m->f->status;
     }

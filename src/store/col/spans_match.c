@@ -95,8 +95,15 @@ static const uint8_t *ol_match_end(ol_slice_t s) { return s.len ? s.ptr + s.len 
 
 static inline bool ol_match_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
-    if (*p < end && **p < 0x80) {
-        *v = *(*p)++;
+    const uint8_t *q = *p;
+    if (q < end && q[0] < 0x80) {
+        *v = q[0];
+        *p = q + 1;
+        return true;
+    }
+    if (end - q >= 2 && q[1] < 0x80) { /* key ids past 127 */
+        *v = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+        *p = q + 2;
         return true;
     }
     return ol_pb_read_varint(p, end, v) == OL_OK;
@@ -510,7 +517,7 @@ static int ol_match_status(ol_match_t *m)
         int code = in.ptr[i];
         if (code == OL_STATUS_IN_EXTRA) {
             if ((rc = ol_match_extra(m))) return rc;
-            code = 0;
+            code = m->extra ? ol_match_extra_status(m->extra[i]) : 0;
         }
         left += m->ok[i] = code == m->f->status;
     }
@@ -518,9 +525,30 @@ static int ol_match_status(ol_match_t *m)
     return OL_OK;
 }
 
-/* Per row, the number of attribute values and their key ids; counts the
- * values of each key (the size of its group). */
-static int ol_match_count_keys(ol_match_t *m, ol_slice_t in, uint32_t *per_key)
+/* Rows of the values of one key, in value order. */
+typedef struct ol_mrows {
+    uint32_t *v;
+    size_t n, cap;
+} ol_mrows_t;
+
+static int ol_match_push(ol_match_t *m, ol_mrows_t *r, size_t row)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 1024;
+        uint32_t *v = ol_match_alloc(m, cap, sizeof *v); /* the old array stays in the arena */
+        if (!v) return OL_NOMEM;
+        if (r->n) memcpy(v, r->v, r->n * sizeof *v);
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = (uint32_t)row;
+    return OL_OK;
+}
+
+/* Walks attr_keys (per row a count, then that many key ids): counts the
+ * values of each key (the size of its group) and lists, for each key with a
+ * slot (1-based), the row of each of its values. */
+static int ol_match_scan_keys(ol_match_t *m, ol_slice_t in, uint32_t *per_key, const uint8_t *slot, ol_mrows_t *rows)
 {
     const uint8_t *p = in.ptr, *end = ol_match_end(in);
     for (size_t i = 0; i < m->n; i++) {
@@ -529,28 +557,10 @@ static int ol_match_count_keys(ol_match_t *m, ol_slice_t in, uint32_t *per_key)
         for (uint64_t j = 0; j < c; j++) {
             if (!ol_match_varint(&p, end, &key) || key >= m->n_keys) return ol_match_fail(m, "bad attribute key");
             per_key[key]++;
+            if (slot[key] && ol_match_push(m, &rows[slot[key] - 1], i)) return OL_NOMEM;
         }
     }
     return p == end ? OL_OK : ol_match_fail(m, "stray bytes after column attr_keys");
-}
-
-/* Sets the condition bits of the rows whose own values hit, walking attr_keys
- * again (checked by ol_match_count_keys). */
-static void ol_match_map_values(ol_match_t *m, ol_slice_t in, const uint32_t *key_conds, uint32_t *rmask)
-{
-    const uint8_t *p = in.ptr, *end = ol_match_end(in);
-    size_t at[OL_MATCH_MAX_ATTRS] = {0};
-    for (size_t i = 0; i < m->n; i++) {
-        uint64_t c = 0, key = 0;
-        ol_match_varint(&p, end, &c);
-        for (uint64_t j = 0; j < c; j++) {
-            ol_match_varint(&p, end, &key);
-            for (uint32_t cm = key_conds[key]; cm; cm &= cm - 1) {
-                int k = __builtin_ctz(cm);
-                if (m->c[k].hit[at[k]++]) rmask[i] |= 1u << k;
-            }
-        }
-    }
 }
 
 /* Decodes, for every key some condition names, its group (from the key's
@@ -564,7 +574,7 @@ static int ol_match_groups(ol_match_t *m, const uint32_t *per_key, const uint32_
     int rc = OL_OK;
     for (size_t i = 0; i < m->n_c && !rc; i++) {
         uint32_t k = m->c[i].key_id;
-        if (k == UINT32_MAX || !key_conds[k] || found[k] || __builtin_ctz(key_conds[k]) != (int)i) continue;
+        if (k == UINT32_MAX || !per_key[k] || found[k] || __builtin_ctz(key_conds[k]) != (int)i) continue;
         ol_buf_reset(&m->tmp);
         ol_buf_append_cstr(&m->tmp, "a:");
         ol_buf_append_slice(&m->tmp, m->keys[k]);
@@ -593,7 +603,7 @@ static int ol_match_groups(ol_match_t *m, const uint32_t *per_key, const uint32_
             return ol_match_fail(m, "bad key in attrs");
         in = ol_slice(q, in.len - (size_t)(q - in.ptr));
         size_t n_cs = 0;
-        for (uint32_t cm = key_conds[key]; cm; cm &= cm - 1) cs[n_cs++] = &m->c[__builtin_ctz(cm)];
+        for (uint32_t cm = per_key[key] ? key_conds[key] : 0; cm; cm &= cm - 1) cs[n_cs++] = &m->c[__builtin_ctz(cm)];
         if ((rc = ol_match_group(m, &in, per_key[key], cs, n_cs))) return rc;
         found[key] = 1;
         if (n_cs) pending--;
@@ -644,23 +654,37 @@ static int ol_match_attrs(ol_match_t *m)
         ol_slice_t keys_col;
         uint32_t *per_key = ol_match_zalloc(m, m->n_keys, sizeof *per_key);
         uint32_t *key_conds = ol_match_zalloc(m, m->n_keys, sizeof *key_conds);
-        if (!per_key || !key_conds) return OL_NOMEM;
-        if ((rc = ol_match_column(m, OL_SLICE_LIT("attr_keys"), true, &keys_col))) return rc;
-        if ((rc = ol_match_count_keys(m, keys_col, per_key))) return rc;
+        uint8_t *slot = ol_match_zalloc(m, m->n_keys, 1);
+        if (!per_key || !key_conds || !slot) return OL_NOMEM;
+        ol_mrows_t rows[OL_MATCH_MAX_ATTRS] = {{0}};
+        uint32_t slot_key[OL_MATCH_MAX_ATTRS];
+        size_t n_slots = 0;
         for (size_t i = 0; i < m->n_c; i++) {
             uint32_t k = m->c[i].key_id;
-            if (k != UINT32_MAX && per_key[k]) key_conds[k] |= 1u << i;
+            if (k == UINT32_MAX) continue;
+            if (!slot[k]) slot_key[n_slots] = k, slot[k] = (uint8_t)++n_slots;
+            key_conds[k] |= 1u << i;
         }
+        if ((rc = ol_match_column(m, OL_SLICE_LIT("attr_keys"), true, &keys_col))) return rc;
+        if ((rc = ol_match_scan_keys(m, keys_col, per_key, slot, rows))) return rc;
         if ((rc = ol_match_groups(m, per_key, key_conds))) return rc;
-        bool any_hit = false;
         for (size_t i = 0; i < m->n_c; i++) {
             if (!m->c[i].any_hit && !((pre_any >> i) & 1)) { /* no value of the granule renders as wanted */
                 m->n_ok = 0;
                 return OL_OK;
             }
-            any_hit |= m->c[i].any_hit;
         }
-        if (any_hit) ol_match_map_values(m, keys_col, key_conds, rmask);
+        /* The rows whose own values hit. */
+        for (size_t s = 0; s < n_slots; s++) {
+            uint32_t k = slot_key[s];
+            for (uint32_t cm = key_conds[k]; cm && per_key[k]; cm &= cm - 1) {
+                int i = __builtin_ctz(cm);
+                const ol_mcond_t *c = &m->c[i];
+                if (!c->any_hit) continue;
+                for (size_t j = 0; j < rows[s].n; j++)
+                    if (c->hit[j]) rmask[rows[s].v[j]] |= 1u << i;
+            }
+        }
     }
     uint32_t all = (uint32_t)((1ull << m->n_c) - 1);
     size_t left = 0;
@@ -687,13 +711,17 @@ static int ol_match_emit(ol_match_t *m, ol_part_hit_fn fn, void *ud)
     uint64_t *start = ol_match_alloc(m, n, sizeof *start);
     int64_t *dur = ol_match_alloc(m, n, sizeof *dur);
     if (!run_len || !run_id || !start || !dur) return OL_NOMEM;
-    size_t rows = 0;
-    for (size_t k = 0; k < n_runs; k++) {
+    size_t rows = 0, traces = 0; /* adjacent runs of one id are one trace, as for rebuilt spans */
+    for (uint64_t k = 0; k < n_runs; k++) {
         uint64_t len = 0;
         if (!ol_match_varint(&p, end, &len) || len == 0 || len > n - rows || (size_t)(end - p) < 16)
             return ol_match_fail(m, "bad trace_id run");
-        run_len[k] = (size_t)len;
-        run_id[k] = p;
+        if (traces && memcmp(run_id[traces - 1], p, 16) == 0) {
+            run_len[traces - 1] += (size_t)len;
+        } else {
+            run_len[traces] = (size_t)len;
+            run_id[traces++] = p;
+        }
         p += 16;
         rows += (size_t)len;
     }
@@ -711,7 +739,7 @@ static int ol_match_emit(ol_match_t *m, ol_part_hit_fn fn, void *ud)
         }
     }
     size_t r0 = 0;
-    for (size_t k = 0; k < n_runs; r0 += run_len[k++]) {
+    for (size_t k = 0; k < traces; r0 += run_len[k++]) {
         size_t r1 = r0 + run_len[k];
         if (!memchr(m->ok + r0, 1, r1 - r0)) continue;
         uint64_t s = UINT64_MAX, e = 0;
@@ -731,6 +759,7 @@ int ol_part_spans_match(const ol_part_t *p, uint32_t g, const ol_part_span_filte
     if (g >= ol_part_info(p)->granules) return OL_NOTFOUND;
     ol_match_t m = {.p = p, .g = g, .n = ol_part_granule(p, g)->rows, .f = f, .err = err};
     if (ol_part_info(p)->signal != OL_SIGNAL_TRACES) return ol_match_fail(&m, "not a traces part");
+    if (m.n > OL_PART_GRANULE_ROWS) return ol_match_fail(&m, "more rows than a granule holds");
     m.a = ol_arena_create(1 << 16, 0);
     if (!m.a) return OL_NOMEM;
     ol_buf_init(&m.tmp, OL_MEM_STORE, 0);

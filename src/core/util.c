@@ -160,6 +160,12 @@ uint64_t ol_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+struct timespec ol_mono_deadline_ms(uint64_t ms)
+{
+    uint64_t t = ol_mono_ns() + ms * 1000000u;
+    return (struct timespec){.tv_sec = (time_t)(t / 1000000000u), .tv_nsec = (long)(t % 1000000000u)};
+}
+
 int ol_parse_u64(ol_slice_t s, uint64_t *out)
 {
     if (s.len == 0 || s.len > 20) return OL_CORRUPT;

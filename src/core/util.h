@@ -5,6 +5,8 @@
 #ifndef OL_CORE_UTIL_H
 #define OL_CORE_UTIL_H
 
+#include <time.h>
+
 #include "core/buf.h"
 #include "core/common.h"
 
@@ -29,6 +31,9 @@ uint64_t ol_hash64(const void *p, size_t n, uint64_t seed);
 /* Wall clock in Unix nanoseconds. Monotonic clock in nanoseconds. */
 uint64_t ol_now_ns(void);
 uint64_t ol_mono_ns(void);
+/* The monotonic-clock time ms milliseconds from now, as the absolute
+ * deadline pthread_cond_timedwait wants (condvars set to CLOCK_MONOTONIC). */
+struct timespec ol_mono_deadline_ms(uint64_t ms);
 
 /* Parses an API time: Unix nanoseconds (all digits) or RFC 3339
  * ("2026-11-21T17:00:00Z", fractional seconds and +hh:mm offsets allowed).

@@ -812,16 +812,7 @@ void ol_server_stop(ol_server_t *s, int drain_ms)
         if (l->fd >= 0) close(l->fd);
         l->fd = -1;
     }
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    if (drain_ms > 0) {
-        dl.tv_sec += drain_ms / 1000;
-        dl.tv_nsec += (long)(drain_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec dl = ol_mono_deadline_ms(drain_ms > 0 ? (uint64_t)drain_ms : 0);
     pthread_mutex_lock(&s->mu);
     while (s->active > 0 && drain_ms > 0) {
         if (pthread_cond_timedwait(&s->cond, &s->mu, &dl) == ETIMEDOUT) break;

@@ -194,6 +194,10 @@ void ol_ix_free(ol_ix_t *ix);
 int ol_ix_chunk_decode(ol_signal_t sig, uint8_t *mem, size_t mem_len, ol_slice_t payload, uint64_t received_ns,
                        ol_ix_chunk_t **out, ol_err_t *err);
 void ol_ix_chunk_free(ol_ix_chunk_t *c);
+/* Decodes a copy of payload (which need not outlive the call) into a new
+ * chunk that owns the copy. OL_OK, OL_CORRUPT, OL_NOMEM. */
+int ol_ix_chunk_decode_copy(ol_signal_t sig, ol_slice_t payload, uint64_t received_ns, ol_ix_chunk_t **out,
+                            ol_err_t *err);
 
 /* ---- the store ---- */
 

@@ -168,6 +168,18 @@ int ol_ix_chunk_decode(ol_signal_t sig, uint8_t *mem, size_t mem_len, ol_slice_t
     return OL_OK;
 }
 
+int ol_ix_chunk_decode_copy(ol_signal_t sig, ol_slice_t payload, uint64_t received_ns, ol_ix_chunk_t **out,
+                            ol_err_t *err)
+{
+    size_t n = payload.len ? payload.len : 1;
+    uint8_t *mem = ol_malloc(OL_MEM_STORE, n);
+    if (!mem) return OL_NOMEM;
+    if (payload.len) memcpy(mem, payload.ptr, payload.len);
+    int rc = ol_ix_chunk_decode(sig, mem, n, ol_slice(mem, payload.len), received_ns, out, err);
+    if (rc != OL_OK) ol_free(OL_MEM_STORE, mem, n);
+    return rc;
+}
+
 void ol_ix_chunk_free(ol_ix_chunk_t *c)
 {
     if (!c) return;

@@ -93,17 +93,10 @@ static int ol_merge_rec_payload(void *ud, ol_slice_t payload, uint64_t min_ns, u
 {
     ol_merge_rec_t *m = ud;
     (void)min_ns;
-    size_t n = payload.len ? payload.len : 1;
-    uint8_t *mem = ol_malloc(OL_MEM_STORE, n);
-    if (!mem) return OL_NOMEM;
-    if (payload.len) memcpy(mem, payload.ptr, payload.len);
     ol_ix_chunk_t *c;
     ol_err_t err = {{0}};
-    int rc = ol_ix_chunk_decode(m->sig, mem, n, ol_slice(mem, payload.len), max_ns, &c, &err);
-    if (rc != OL_OK) {
-        ol_free(OL_MEM_STORE, mem, n);
-        return rc == OL_NOMEM ? OL_NOMEM : OL_CORRUPT;
-    }
+    int rc = ol_ix_chunk_decode_copy(m->sig, payload, max_ns, &c, &err);
+    if (rc != OL_OK) return rc == OL_NOMEM ? OL_NOMEM : OL_CORRUPT;
     if (ol_grow_array(OL_MEM_STORE, (void **)&m->chunks, &m->cap, m->n + 1, sizeof *m->chunks) != OL_OK) {
         ol_ix_chunk_free(c);
         return OL_NOMEM;
@@ -366,13 +359,7 @@ static void *ol_store_bg_main(void *arg)
         worked = ol_store_merge_once(s) == OL_OK;
         pthread_mutex_lock(&s->bg_mu);
         if (worked || s->stop) continue;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = ol_mono_deadline_ms(100);
         pthread_cond_timedwait(&s->bg_cv, &s->bg_mu, &ts);
     }
     pthread_mutex_unlock(&s->bg_mu);

@@ -356,15 +356,10 @@ static int ol_store_rec_payload(void *ud, ol_slice_t payload, uint64_t min_ns, u
     ol_store_rec_ctx_t *c = ud;
     (void)min_ns;
     (void)max_ns;
-    size_t n = payload.len ? payload.len : 1;
-    uint8_t *mem = ol_malloc(OL_MEM_STORE, n);
-    if (!mem) return OL_NOMEM;
-    if (payload.len) memcpy(mem, payload.ptr, payload.len);
     ol_ix_chunk_t *ch;
     ol_err_t err = {{0}};
-    int rc = ol_ix_chunk_decode(c->sig, mem, n, ol_slice(mem, payload.len), c->received_ns, &ch, &err);
+    int rc = ol_ix_chunk_decode_copy(c->sig, payload, c->received_ns, &ch, &err);
     if (rc != OL_OK) {
-        ol_free(OL_MEM_STORE, mem, n);
         ol_error("store: part %s: a granule does not decode (%s): %s", c->path, ol_rc_str(rc), err.msg);
         return rc == OL_NOMEM ? OL_NOMEM : OL_CORRUPT;
     }

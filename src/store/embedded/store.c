@@ -270,13 +270,7 @@ static bool ol_store_wait_room(ol_store_t *s)
             return false;
         }
         pthread_cond_broadcast(&s->bg_cv);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = ol_mono_deadline_ms(50);
         pthread_cond_timedwait(&s->room_cv, &s->bg_mu, &ts);
     }
     pthread_mutex_unlock(&s->bg_mu);

@@ -88,11 +88,7 @@ static void *ol_wal_sync_main(void *arg)
     ol_wal_t *w = arg;
     pthread_mutex_lock(&w->sync_mu);
     while (!w->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)w->interval_ms * 1000000u;
-        ts.tv_sec += (time_t)(ns / 1000000000u);
-        ts.tv_nsec = (long)(ns % 1000000000u);
+        struct timespec ts = ol_mono_deadline_ms(w->interval_ms);
         pthread_cond_timedwait(&w->sync_cv, &w->sync_mu, &ts);
         if (w->stop) break;
         if (w->fd >= 0 && atomic_exchange(&w->dirty, false)) {

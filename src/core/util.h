@@ -12,6 +12,8 @@
 
 /* CRC-32C (Castagnoli), as used by the WAL. crc is the running value (0 to start). */
 uint32_t ol_crc32c(uint32_t crc, const void *p, size_t n);
+/* The portable table-driven CRC-32C; ol_crc32c picks the fastest correct one. */
+uint32_t ol_crc32c_table(uint32_t crc, const void *p, size_t n);
 
 /* Lower-case hex of n bytes into out (2n chars, no NUL). */
 void ol_hex_encode(char *out, const uint8_t *p, size_t n);

@@ -8,7 +8,9 @@
  * (attributes on the span or its resource), as Jaeger defines it. The store
  * may deliver a trace in fragments (head, parts of different flushes): a
  * trace is kept once, under the earliest start among its matching
- * fragments, and its summary is built from the whole trace.
+ * fragments, and its summary is built from the whole trace, read as span
+ * briefs (ol_store_trace_briefs: no attributes, and one read of each
+ * granule for all the kept traces it holds).
  */
 #include <stdlib.h>
 
@@ -174,25 +176,20 @@ typedef struct ol_q_summary_ctx {
     bool first;
 } ol_q_summary_ctx_t;
 
-static int ol_q_summary_cb(void *ud, const ol_store_trace_t *t)
+static int ol_q_summary_cb(void *ud, const ol_store_trace_brief_t *t)
 {
     ol_q_summary_ctx_t *c = ud;
     ol_buf_t *out = c->out;
-    const ol_otlp_span_t *root = NULL;
-    bool root_is_parentless = false;
+    const ol_store_span_brief_t *root = NULL;
     uint64_t errors = 0;
     ol_slice_t *svcs = ol_malloc(OL_MEM_QUERY, (t->n_spans ? t->n_spans : 1) * sizeof *svcs);
     if (!svcs) return OL_NOMEM;
+    /* The root: the first parentless span in time order, else the first span. */
     for (size_t i = 0; i < t->n_spans; i++) {
-        const ol_otlp_span_t *sp = t->spans[i];
-        bool parentless = sp->parent_span_id.len == 0;
-        if (!root || (parentless && !root_is_parentless) ||
-            (parentless == root_is_parentless && sp->start_ns < root->start_ns)) {
-            root = sp;
-            root_is_parentless = parentless;
-        }
+        const ol_store_span_brief_t *sp = &t->spans[i];
+        if (!root || (!sp->has_parent && root->has_parent)) root = sp;
         errors += sp->status_code == OL_STATUS_ERROR;
-        svcs[i] = ol_store_service_of(sp->origin);
+        svcs[i] = sp->service;
     }
     qsort(svcs, t->n_spans, sizeof *svcs, ol_q_slice_qcmp);
 
@@ -200,7 +197,7 @@ static int ol_q_summary_cb(void *ud, const ol_store_trace_t *t)
     c->first = false;
     ol_buf_append_hex(out, t->trace_id, 16);
     ol_buf_append_cstr(out, "\",\"rootServiceName\":");
-    ol_json_write_string(out, root ? ol_store_service_of(root->origin) : OL_SLICE_LIT(""));
+    ol_json_write_string(out, root ? root->service : OL_SLICE_LIT(""));
     ol_buf_append_cstr(out, ",\"rootSpanName\":");
     ol_json_write_string(out, root ? root->name : OL_SLICE_LIT(""));
     ol_buf_append_cstr(out, ",\"startTimeUnixNano\":");
@@ -239,10 +236,11 @@ int ol_query_traces(ol_store_t *s, const ol_trace_query_t *q, ol_buf_t *out)
         qsort(c.heap, c.n, sizeof *c.heap, ol_q_hit_cmp);
         ol_buf_append_cstr(out, "{\"traces\":[");
         ol_q_summary_ctx_t sc = {out, true};
-        for (size_t i = 0; i < c.n && rc == OL_OK; i++) {
-            rc = ol_store_scan_trace(s, c.heap[i].id, ol_q_summary_cb, &sc);
-            if (rc == OL_NOTFOUND) rc = OL_OK;
-        }
+        uint8_t(*ids)[16] = ol_malloc(OL_MEM_QUERY, (c.n ? c.n : 1) * sizeof *ids);
+        if (!ids) rc = OL_NOMEM;
+        for (size_t i = 0; ids && i < c.n; i++) memcpy(ids[i], c.heap[i].id, 16);
+        if (rc == OL_OK) rc = ol_store_trace_briefs(s, (const uint8_t(*)[16])ids, c.n, ol_q_summary_cb, &sc);
+        ol_free(OL_MEM_QUERY, ids, (c.n ? c.n : 1) * sizeof *ids);
         ol_buf_append_cstr(out, "]}");
         if (rc == OL_OK) rc = out->err;
     }

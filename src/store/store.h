@@ -134,6 +134,30 @@ typedef int (*ol_store_trace_fn)(void *ud, const ol_store_trace_t *t);
 
 /* One call with the trace's spans; OL_NOTFOUND when no span has this id. */
 int ol_store_scan_trace(ol_store_t *s, const uint8_t trace_id[16], ol_store_trace_fn fn, void *ud);
+/* A span as a trace's summary needs it (search results), without its
+ * attributes, events or links: reading these from parts decodes a few small
+ * columns instead of whole spans. start_ns, end_ns, status_code and name are
+ * what ol_otlp_span_t holds; service is ol_store_service_of's. */
+typedef struct ol_store_span_brief {
+    uint8_t span_id[8];
+    bool has_parent;
+    uint8_t status_code;
+    uint64_t start_ns, end_ns;
+    ol_slice_t service, name;
+} ol_store_span_brief_t;
+typedef struct ol_store_trace_brief {
+    const uint8_t *trace_id;              /* 16 bytes */
+    const ol_store_span_brief_t *spans;   /* one per span id, in (start, span id) order */
+    size_t n_spans;
+    uint64_t start_ns, end_ns;            /* min start, max end over the spans */
+    bool clock_skew;                      /* as ol_store_trace_t's */
+} ol_store_trace_brief_t;
+typedef int (*ol_store_brief_fn)(void *ud, const ol_store_trace_brief_t *t);
+/* The briefs of n traces: one call per distinct id that has spans, in the
+ * order the ids are given (ids without spans are skipped). The spans are
+ * gathered as ol_store_scan_trace gathers them; each granule of a part is
+ * read once for all the ids it holds. */
+int ol_store_trace_briefs(ol_store_t *s, const uint8_t (*ids)[16], size_t n, ol_store_brief_fn fn, void *ud);
 /* Every trace overlapping [start_ns, end_ns), in no particular order. A
  * trace whose spans lie in several places (the head, parts written by
  * different flushes) is delivered once per place, each time with the spans
@@ -147,7 +171,9 @@ int ol_store_scan_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_s
  * memory are passed whole to fn, which applies the filter itself; in parts
  * the store applies it, column by column, and calls hit once per trace
  * fragment (per part and granule) that has a satisfying span, with that
- * fragment's time range. Either callback may stop the search. */
+ * fragment's start and end (end is 0 when the fragment's granule lies inside
+ * the window, so the fragment overlaps it whatever its end: durations are
+ * then not read). Either callback may stop the search. */
 typedef struct ol_store_span_filter {
     ol_slice_t service, name;                  /* empty = any */
     int status;                                /* -1 = any */

@@ -104,6 +104,45 @@ static void check_truncations(dec_fn f, const ol_buf_t *b, size_t n, const char 
 
 /* ---- Integers ---- */
 
+/* The inline varint decoder (8 bytes at a time) against the protobuf
+ * reader, on values of every bit length and on random bytes, which hit
+ * overlong, non-canonical and truncated forms at every offset. */
+static void test_varint_decoder_differential(void)
+{
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    int bad = 0;
+    uint8_t buf[40];
+    for (int round = 0; round < 20000; round++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t len = 1 + (seed >> 59) % 24, off = (seed >> 40) % 8;
+        for (size_t i = 0; i < sizeof buf; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint8_t byte = (uint8_t)(seed >> 33);
+            buf[i] = (round & 1) ? (uint8_t)(byte | 0x80) : byte; /* odd rounds: long continuation runs */
+            if ((round & 3) == 1 && i == off + (seed >> 60) % 11) buf[i] &= 0x7f;
+        }
+        if (round % 5 == 0) { /* a canonical value of a random bit length */
+            ol_buf_t b;
+            ol_buf_init(&b, OL_MEM_STORE, 0);
+            unsigned bits = (unsigned)(seed >> 20) % 65;
+            uint64_t v = bits == 64 ? seed : seed & (((uint64_t)1 << bits) - 1);
+            ol_pb_put_varint(&b, v);
+            memcpy(buf + off, b.data, b.len);
+            ol_buf_free(&b);
+        }
+        ol_slice_t in = ol_slice(buf + off, len);
+        const uint8_t *q = in.ptr;
+        uint64_t want = 0, got = 0;
+        int rc_ref = ol_pb_read_varint(&q, in.ptr + in.len, &want);
+        size_t used = 0;
+        ol_err_t err;
+        int rc = ol_dec_uvarints(in, &got, 1, &used, &err);
+        if ((rc == OL_OK) != (rc_ref == OL_OK) || (rc == OL_OK && (got != want || used != (size_t)(q - in.ptr)))) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
+
 static void test_uvarints(void)
 {
     static const uint64_t v[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, (uint64_t)1 << 63, UINT64_MAX};
@@ -890,6 +929,7 @@ static void test_random_garbage(void)
 
 int main(void)
 {
+    RUN(test_varint_decoder_differential);
     RUN(test_uvarints);
     RUN(test_delta);
     RUN(test_zigzag);

@@ -121,6 +121,25 @@ typedef int (*ol_part_span_fn)(void *ud, const ol_otlp_span_t *span);
  * binary search over the footer's granule table). */
 int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena_t *a, ol_part_span_fn fn, void *ud,
                         ol_err_t *err);
+/* One span as a trace summary needs it: no attributes, events or links.
+ * start_ns, end_ns, status_code and name are what ol_otlp_span_t would hold
+ * (0 or empty when the span had none); service is the resource's
+ * service.name as stored (empty when absent) and points into the part;
+ * name points into the arena. */
+typedef struct ol_part_span_brief {
+    uint8_t span_id[8];
+    bool has_parent;
+    uint8_t status_code;
+    uint64_t start_ns, end_ns;
+    ol_slice_t service, name;
+} ol_part_span_brief_t;
+/* Called once per span of ids[which] found in the part. */
+typedef int (*ol_part_brief_fn)(void *ud, size_t which, const ol_part_span_brief_t *b);
+/* The briefs of the spans of n trace ids given in ascending byte order. A
+ * granule is decoded at most once for all the ids it holds, and beyond its
+ * trace_id column only when one of them is in it. fn returning nonzero stops and is returned. */
+int ol_part_spans_briefs(const ol_part_t *p, const uint8_t (*ids)[16], size_t n, ol_arena_t *a, ol_part_brief_fn fn,
+                         void *ud, ol_err_t *err);
 /* Every span of granule g, in row order (trace id, start, span id); the
  * views live in the arena until the caller resets it. */
 int ol_part_spans_granule(const ol_part_t *p, uint32_t g, ol_arena_t *a, ol_part_span_fn fn, void *ud, ol_err_t *err);
@@ -135,6 +154,7 @@ typedef struct ol_part_span_filter {
     uint64_t min_duration_ns, max_duration_ns;  /* 0 = no bound; duration = end - start, 0 if end < start */
     const ol_slice_t *attr_keys, *attr_values;  /* n_attrs pairs */
     size_t n_attrs;
+    bool start_only; /* the caller needs a hit's start only: end_ns is reported as 0 and durations are read only for duration bounds */
 } ol_part_span_filter_t;
 /* Called once per trace of the granule that has a span satisfying the
  * filter, with the trace's min start and max end over its spans in the

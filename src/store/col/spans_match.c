@@ -698,9 +698,11 @@ static int ol_match_emit(ol_match_t *m, ol_part_hit_fn fn, void *ud)
 {
     size_t n = m->n, used = 0;
     ol_slice_t tid, st, du;
+    const ol_part_span_filter_t *f = m->f;
+    bool want_dur = !f->start_only || f->min_duration_ns || f->max_duration_ns;
     int rc = ol_match_column(m, OL_SLICE_LIT("trace_id"), true, &tid);
     if (!rc) rc = ol_match_column(m, OL_SLICE_LIT("start"), true, &st);
-    if (!rc) rc = ol_match_column(m, OL_SLICE_LIT("duration"), true, &du);
+    if (!rc && want_dur) rc = ol_match_column(m, OL_SLICE_LIT("duration"), true, &du);
     if (rc) return rc;
     /* Trace runs: count, then per run its length and id. */
     const uint8_t *p = tid.ptr, *end = ol_match_end(tid);
@@ -728,9 +730,10 @@ static int ol_match_emit(ol_match_t *m, ol_part_hit_fn fn, void *ud)
     if (rows != n || p != end) return ol_match_fail(m, "trace_id runs do not cover the granule");
     if ((rc = ol_dec_delta(st, ol_part_granule(m->p, m->g)->min_time_ns, start, n, &used, m->err))) return rc;
     if (used != st.len) return ol_match_fail(m, "stray bytes after column start");
-    if ((rc = ol_dec_zigzag(du, dur, n, &used, m->err))) return rc;
-    if (used != du.len) return ol_match_fail(m, "stray bytes after column duration");
-    const ol_part_span_filter_t *f = m->f;
+    if (want_dur) {
+        if ((rc = ol_dec_zigzag(du, dur, n, &used, m->err))) return rc;
+        if (used != du.len) return ol_match_fail(m, "stray bytes after column duration");
+    }
     if (f->min_duration_ns || f->max_duration_ns) {
         for (size_t i = 0; i < n; i++) {
             uint64_t e = start[i] + (uint64_t)dur[i], d = e > start[i] ? e - start[i] : 0;
@@ -744,8 +747,8 @@ static int ol_match_emit(ol_match_t *m, ol_part_hit_fn fn, void *ud)
         if (!memchr(m->ok + r0, 1, r1 - r0)) continue;
         uint64_t s = UINT64_MAX, e = 0;
         for (size_t i = r0; i < r1; i++) {
-            uint64_t ei = start[i] + (uint64_t)dur[i];
             if (start[i] < s) s = start[i];
+            uint64_t ei = f->start_only ? 0 : start[i] + (uint64_t)dur[i];
             if (ei > e) e = ei;
         }
         if ((rc = fn(ud, run_id[k], s, e))) return rc;

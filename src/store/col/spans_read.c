@@ -261,15 +261,17 @@ static int ol_sg_trace_ids(ol_sgran_t *sg)
     return rc ? rc : ol_sg_end(sg, ol_sg_rest(in, used), "trace_id");
 }
 
-/* Every other column. */
-static int ol_sg_rest_columns(ol_sgran_t *sg)
+#define COL(name) do { if ((rc = ol_sg_column(sg, name, &in))) return rc; } while (0)
+#define STEP(call) do { if ((rc = (call))) return rc; in = ol_sg_rest(in, used); } while (0)
+#define END(name) do { if ((rc = ol_sg_end(sg, in, name))) return rc; } while (0)
+
+/* The columns a trace summary needs (after trace_id): span_id, parent,
+ * start, duration, name, status_code, present, resource. */
+static int ol_sg_brief_columns(ol_sgran_t *sg)
 {
     size_t n = sg->n, used = 0;
     ol_slice_t in;
     int rc;
-#define COL(name) do { if ((rc = ol_sg_column(sg, name, &in))) return rc; } while (0)
-#define STEP(call) do { if ((rc = (call))) return rc; in = ol_sg_rest(in, used); } while (0)
-#define END(name) do { if ((rc = ol_sg_end(sg, in, name))) return rc; } while (0)
     COL("span_id");
     STEP(ol_dec_fixed(in, 8, n, &sg->span_ids, &used, sg->err));
     END("span_id");
@@ -310,38 +312,53 @@ static int ol_sg_rest_columns(ol_sgran_t *sg)
     COL("name");
     if ((rc = ol_sg_strings(sg, &in, n, false, &sg->name_dict, &sg->n_name, &sg->name_ids))) return rc;
     END("name");
-    uint8_t *u8s[2] = {ol_sg_alloc(sg, n, 1), ol_sg_alloc(sg, n, 1)};
-    if (!u8s[0] || !u8s[1]) return OL_NOMEM;
-    COL("kind");
-    STEP(ol_dec_u8(in, u8s[0], n, &used, sg->err));
-    END("kind");
+    uint8_t *status = ol_sg_alloc(sg, n, 1);
+    if (!status) return OL_NOMEM;
     COL("status_code");
-    STEP(ol_dec_u8(in, u8s[1], n, &used, sg->err));
+    STEP(ol_dec_u8(in, status, n, &used, sg->err));
     END("status_code");
-    sg->kind = u8s[0];
-    sg->status = u8s[1];
+    sg->status = status;
+    COL("present");
+    if ((rc = ol_sg_uvarints(sg, &in, n, &sg->present))) return rc;
+    END("present");
+    COL("resource");
+    if ((rc = ol_sg_uvarints(sg, &in, n, &sg->res))) return rc;
+    END("resource");
+    for (size_t i = 0; i < n; i++)
+        if (sg->res[i] >= sg->n_res)
+            return OL_SG_FAIL(sg, "part %s: granule %u row %zu: resource index out of range", ol_part_path(sg->p), sg->g,
+                              i);
+    return OL_OK;
+}
+
+/* Every column: the brief ones, then the rest. */
+static int ol_sg_rest_columns(ol_sgran_t *sg)
+{
+    size_t n = sg->n, used = 0;
+    ol_slice_t in;
+    int rc = ol_sg_brief_columns(sg);
+    if (rc) return rc;
+    uint8_t *kind = ol_sg_alloc(sg, n, 1);
+    if (!kind) return OL_NOMEM;
+    COL("kind");
+    STEP(ol_dec_u8(in, kind, n, &used, sg->err));
+    END("kind");
+    sg->kind = kind;
     COL("status_message");
     if ((rc = ol_sg_strings(sg, &in, n, true, &sg->msg_dict, &sg->n_msg, &sg->msg_ids))) return rc;
     END("status_message");
     COL("trace_state");
     if ((rc = ol_sg_strings(sg, &in, n, true, &sg->ts_dict, &sg->n_ts, &sg->ts_ids))) return rc;
     END("trace_state");
-    COL("present");
-    if ((rc = ol_sg_uvarints(sg, &in, n, &sg->present))) return rc;
-    END("present");
     COL("flags");
     if ((rc = ol_sg_uvarints(sg, &in, n, &sg->flags))) return rc;
     END("flags");
-    COL("resource");
-    if ((rc = ol_sg_uvarints(sg, &in, n, &sg->res))) return rc;
-    END("resource");
     COL("scope");
     if ((rc = ol_sg_uvarints(sg, &in, n, &sg->scope))) return rc;
     END("scope");
     for (size_t i = 0; i < n; i++) {
-        if (sg->res[i] >= sg->n_res || sg->scope[i] >= sg->n_sc)
-            return OL_SG_FAIL(sg, "part %s: granule %u row %zu: resource or scope index out of range", ol_part_path(sg->p),
-                              sg->g, i);
+        if (sg->scope[i] >= sg->n_sc)
+            return OL_SG_FAIL(sg, "part %s: granule %u row %zu: scope index out of range", ol_part_path(sg->p), sg->g, i);
     }
     COL("dropped");
     for (int d = 0; d < 3; d++)
@@ -424,10 +441,10 @@ static int ol_sg_rest_columns(ol_sgran_t *sg)
         if (per_key[k] && !done[k])
             return OL_SG_FAIL(sg, "part %s: granule %u: no values for key %zu", ol_part_path(sg->p), sg->g, k);
     return OL_OK;
+}
 #undef COL
 #undef STEP
 #undef END
-}
 
 /* Appends one KeyValue (field 9) with the next value of its key's group. */
 static int ol_sg_put_kv(ol_sgran_t *sg, ol_buf_t *b, uint64_t key)
@@ -673,6 +690,76 @@ int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena
         if (rc) return rc;
     }
     return found ? OL_OK : OL_NOTFOUND;
+}
+
+/* Row i of a reader with its brief columns decoded; the name is copied into arena a. */
+static int ol_sg_brief(ol_sgran_t *sg, size_t i, ol_arena_t *a, ol_part_span_brief_t *b)
+{
+    uint64_t pm = sg->present[i];
+    memcpy(b->span_id, sg->span_ids + 8 * i, 8);
+    b->has_parent = sg->parent[i] != 0;
+    b->status_code = (pm & OL_SP_STATUS) && (pm & OL_SP_STATUS_CODE) ? sg->status[i] : 0;
+    b->start_ns = pm & OL_SP_START ? sg->start[i] : 0;
+    b->end_ns = pm & OL_SP_END ? sg->start[i] + (uint64_t)sg->dur[i] : 0;
+    b->service = sg->res_svc[sg->res[i]];
+    b->name = OL_SLICE_NULL;
+    if (pm & OL_SP_NAME) {
+        ol_slice_t name = sg->name_dict[sg->name_ids[i]];
+        uint8_t *copy = name.len ? ol_arena_memdup(a, name.ptr, name.len) : NULL;
+        if (name.len && !copy) return OL_NOMEM;
+        b->name = ol_slice(copy, name.len);
+    }
+    return OL_OK;
+}
+
+int ol_part_spans_briefs(const ol_part_t *p, const uint8_t (*ids)[16], size_t n, ol_arena_t *a, ol_part_brief_fn fn,
+                         void *ud, ol_err_t *err)
+{
+    const ol_part_info_t *info = ol_part_info(p);
+    ol_sgran_t sg;
+    bool opened = false, brief = false;
+    uint32_t cur = UINT32_MAX;
+    /* One granule's arrays at a time: the scratch arena is reset per granule,
+     * so its pages are touched once per call, not once per granule. */
+    ol_arena_t *ga = n ? ol_arena_create(1 << 20, 0) : NULL;
+    int rc = n && !ga ? OL_NOMEM : OL_OK;
+    for (size_t k = 0; k < n && !rc; k++) {
+        const uint8_t *id = ids[k];
+        uint32_t lo = 0, hi = info->granules;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (memcmp(ol_part_granule(p, mid)->last_trace_id, id, 16) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        for (uint32_t g = lo; g < info->granules && !rc; g++) {
+            if (memcmp(ol_part_granule(p, g)->first_trace_id, id, 16) > 0) break;
+            if (g != cur) {
+                if (opened) ol_sgran_free(&sg);
+                ol_arena_reset(ga);
+                rc = ol_sg_open(&sg, p, g, ga, err);
+                opened = true;
+                cur = g;
+                brief = false;
+                if (!rc) rc = ol_sg_trace_ids(&sg);
+                if (rc) break;
+            }
+            size_t r0 = 0;
+            while (r0 < sg.n && memcmp(sg.trace_ids + 16 * r0, id, 16) != 0) r0++;
+            for (size_t r = r0; r < sg.n && !rc && memcmp(sg.trace_ids + 16 * r, id, 16) == 0; r++) {
+                if (!brief) {
+                    rc = ol_sg_brief_columns(&sg);
+                    brief = true;
+                    if (rc) break;
+                }
+                ol_part_span_brief_t b;
+                rc = ol_sg_brief(&sg, r, a, &b);
+                if (!rc) rc = fn(ud, k, &b);
+            }
+        }
+    }
+    if (opened) ol_sgran_free(&sg);
+    if (ga) ol_arena_destroy(ga);
+    return rc;
 }
 
 int ol_part_spans_granule(const ol_part_t *p, uint32_t g, ol_arena_t *a, ol_part_span_fn fn, void *ud, ol_err_t *err)

@@ -558,6 +558,136 @@ int ol_store_scan_trace(ol_store_t *s, const uint8_t trace_id[16], ol_store_trac
     return rc;
 }
 
+/* ---- Trace briefs (search summaries) ---- */
+
+typedef struct ol_store_brief_set {
+    ol_store_span_brief_t *v;
+    size_t n, cap;
+    bool skew;
+} ol_store_brief_set_t;
+
+typedef struct ol_store_briefs {
+    ol_store_brief_set_t *sets; /* one per distinct id, in id order */
+    uint64_t now;
+} ol_store_briefs_t;
+
+static int ol_store_brief_push(ol_store_brief_set_t *set, const ol_store_span_brief_t *b)
+{
+    if (ol_grow_array(OL_MEM_STORE, (void **)&set->v, &set->cap, set->n + 1, sizeof *set->v) != OL_OK) return OL_NOMEM;
+    set->v[set->n++] = *b;
+    return OL_OK;
+}
+
+static int ol_store_brief_from_part(void *ud, size_t which, const ol_part_span_brief_t *pb)
+{
+    ol_store_briefs_t *c = ud;
+    ol_store_span_brief_t b = {.has_parent = pb->has_parent, .status_code = pb->status_code, .start_ns = pb->start_ns,
+                               .end_ns = pb->end_ns, .name = pb->name,
+                               .service = pb->service.len ? pb->service : OL_SLICE_LIT(OL_STORE_UNKNOWN_SERVICE)};
+    memcpy(b.span_id, pb->span_id, 8);
+    c->sets[which].skew |= b.end_ns < b.start_ns || b.start_ns > c->now + OL_STORE_SKEW_FUTURE_NS;
+    return ol_store_brief_push(&c->sets[which], &b);
+}
+
+static int ol_store_brief_id_order(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+static int ol_store_brief_span_order(const void *a, const void *b)
+{
+    const ol_store_span_brief_t *x = a, *y = b;
+    int c = memcmp(x->span_id, y->span_id, 8);
+    if (c) return c;
+    return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+static int ol_store_brief_time_order(const void *a, const void *b)
+{
+    const ol_store_span_brief_t *x = a, *y = b;
+    if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
+    return memcmp(x->span_id, y->span_id, 8);
+}
+
+int ol_store_trace_briefs(ol_store_t *s, const uint8_t (*ids)[16], size_t n, ol_store_brief_fn fn, void *ud)
+{
+    if (!n) return OL_OK;
+    uint8_t (*u)[16] = ol_malloc(OL_MEM_STORE, n * sizeof *u);
+    ol_store_briefs_t c = {.sets = ol_calloc(OL_MEM_STORE, n, sizeof *c.sets), .now = ol_now_ns()};
+    bool *sent = ol_calloc(OL_MEM_STORE, n, sizeof *sent);
+    int rc = u && c.sets && sent ? OL_OK : OL_NOMEM;
+    size_t m = 0;
+    if (rc == OL_OK) {
+        memcpy(u, ids, n * sizeof *u);
+        qsort(u, n, sizeof *u, ol_store_brief_id_order);
+        for (size_t i = 0; i < n; i++)
+            if (!m || memcmp(u[i], u[m - 1], 16) != 0) memcpy(u[m++], u[i], 16);
+    }
+    ol_head_t *heads[2] = {0};
+    ol_store_part_t **parts = NULL;
+    size_t n_parts = 0;
+    if (rc == OL_OK) {
+        pthread_rwlock_rdlock(&s->lock);
+        ol_head_t *hs[2] = {s->frozen, s->head};
+        for (int h = 0; h < 2 && rc == OL_OK; h++) {
+            if (!hs[h]) continue;
+            ol_head_ref(hs[h]);
+            heads[h] = hs[h];
+            for (size_t j = 0; j < m && rc == OL_OK; j++) {
+                const ol_ix_trace_t *t = ol_ix_map_get(&hs[h]->ix.traces, ol_slice(u[j], 16));
+                if (!t) continue;
+                c.sets[j].skew |= t->skew;
+                for (size_t k = 0; k < t->n && rc == OL_OK; k++) {
+                    const ol_otlp_span_t *sp = t->spans[k];
+                    ol_store_span_brief_t b = {.has_parent = sp->parent_span_id.len != 0,
+                                               .status_code = (uint8_t)sp->status_code, .start_ns = sp->start_ns,
+                                               .end_ns = sp->end_ns, .name = sp->name,
+                                               .service = ol_store_service_of(sp->origin)};
+                    memcpy(b.span_id, sp->span_id.ptr, 8);
+                    rc = ol_store_brief_push(&c.sets[j], &b);
+                }
+            }
+        }
+        if (rc == OL_OK) rc = ol_store_parts_snapshot(s, OL_SIGNAL_TRACES, 0, UINT64_MAX, &parts, &n_parts);
+        pthread_rwlock_unlock(&s->lock);
+    }
+    ol_arena_t *a = n_parts && rc == OL_OK ? ol_arena_create(256 << 10, 0) : NULL;
+    if (n_parts && rc == OL_OK && !a) rc = OL_NOMEM;
+    for (size_t i = 0; i < n_parts && rc == OL_OK; i++) {
+        ol_err_t err = {{0}};
+        int prc = ol_part_spans_briefs(parts[i]->p, (const uint8_t (*)[16])u, m, a, ol_store_brief_from_part, &c, &err);
+        if (prc == OL_NOMEM) rc = prc;
+        else if (prc != OL_OK) ol_store_part_read_error(parts[i], prc, &err);
+    }
+    for (size_t i = 0; i < n && rc == OL_OK; i++) {
+        const uint8_t(*hit)[16] = bsearch(ids[i], u, m, sizeof *u, ol_store_brief_id_order);
+        size_t j = (size_t)(hit - (const uint8_t(*)[16])u);
+        ol_store_brief_set_t *set = &c.sets[j];
+        if (sent[j] || !set->n) continue;
+        sent[j] = true;
+        /* A span re-sent after its first copy was flushed is in two places. */
+        qsort(set->v, set->n, sizeof *set->v, ol_store_brief_span_order);
+        size_t k = 0;
+        for (size_t x = 0; x < set->n; x++)
+            if (!k || memcmp(set->v[x].span_id, set->v[k - 1].span_id, 8) != 0) set->v[k++] = set->v[x];
+        set->n = k;
+        qsort(set->v, set->n, sizeof *set->v, ol_store_brief_time_order);
+        ol_store_trace_brief_t t = {.trace_id = u[j], .spans = set->v, .n_spans = set->n, .start_ns = UINT64_MAX,
+                                    .clock_skew = set->skew};
+        for (size_t x = 0; x < set->n; x++) {
+            t.start_ns = OL_MIN(t.start_ns, set->v[x].start_ns);
+            t.end_ns = OL_MAX(t.end_ns, set->v[x].end_ns);
+        }
+        rc = ol_store_scan_rc(fn(ud, &t));
+    }
+    if (a) ol_arena_destroy(a);
+    ol_store_parts_release(s, parts, n_parts);
+    ol_head_unref(heads[0]);
+    ol_head_unref(heads[1]);
+    for (size_t j = 0; c.sets && j < n; j++) ol_free(OL_MEM_STORE, c.sets[j].v, c.sets[j].cap * sizeof *c.sets[j].v);
+    ol_free(OL_MEM_STORE, c.sets, n * sizeof *c.sets);
+    ol_free(OL_MEM_STORE, sent, n * sizeof *sent);
+    ol_free(OL_MEM_STORE, u, n * sizeof *u);
+    return rc;
+}
+
 /* Groups a granule's spans (in trace order) into per-trace fragments. */
 typedef struct ol_store_frag {
     ol_store_gather_t g;
@@ -688,7 +818,11 @@ int ol_store_search_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, co
             const ol_part_granule_info_t *gi = ol_part_granule(sp->p, g);
             if (gi->max_time_ns < start_ns || gi->min_time_ns >= end_ns) continue;
             ol_err_t err = {{0}};
-            rc = ol_part_spans_match(sp->p, g, &pf, ol_store_hit_window, &hc, &err);
+            /* A granule inside the window (its range covers starts and ends)
+             * holds only fragments that overlap it: their ends are not needed. */
+            pf.start_only = gi->min_time_ns >= start_ns && gi->max_time_ns < end_ns;
+            rc = ol_part_spans_match(sp->p, g, &pf, pf.start_only ? hit : ol_store_hit_window, pf.start_only ? ud : &hc,
+                                     &err);
             if (rc == OL_CORRUPT || rc == OL_ERR) {
                 ol_store_part_read_error(sp, rc, &err);
                 rc = OL_OK;

@@ -67,6 +67,8 @@ static const struct ol_opt {
      "as --max-bytes-traces, for metrics"},
     {"store-threads", "OLLY_STORE_THREADS", OL_OPT_U64, "2", offsetof(ol_config_t, store_threads),
      "background threads for flushes, merges and retention (1..16)"},
+    {"query-threads", "OLLY_QUERY_THREADS", OL_OPT_U64, "0", offsetof(ol_config_t, query_threads),
+     "threads one trace search may use (0 = one per CPU, at most 64)"},
     {"config", "OLLY_CONFIG", OL_OPT_STR, "", offsetof(ol_config_t, config), "config file (name = value lines)"},
 };
 

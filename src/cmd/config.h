@@ -31,6 +31,7 @@ typedef struct ol_config {
     uint64_t retention_traces_hours, retention_logs_hours, retention_metrics_hours;
     uint64_t max_bytes_traces, max_bytes_logs, max_bytes_metrics;
     uint64_t store_threads;
+    uint64_t query_threads;
     char *config;
 } ol_config_t;
 

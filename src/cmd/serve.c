@@ -60,8 +60,10 @@ int ol_cmd_serve(int argc, char **argv)
         exit_code = 2;
         goto out;
     }
-    if (cfg.merge_min_parts < 2 || cfg.store_threads < 1 || cfg.store_threads > 16 || cfg.flush_bytes < 4096) {
-        fprintf(stderr, "olly serve: --merge-min-parts must be >= 2, --store-threads 1..16, --flush-bytes >= 4096\n");
+    if (cfg.merge_min_parts < 2 || cfg.store_threads < 1 || cfg.store_threads > 16 || cfg.flush_bytes < 4096 ||
+        cfg.query_threads > 64) {
+        fprintf(stderr, "olly serve: --merge-min-parts must be >= 2, --store-threads 1..16, --flush-bytes >= 4096, "
+                        "--query-threads 0..64\n");
         exit_code = 2;
         goto out;
     }
@@ -69,6 +71,7 @@ int ol_cmd_serve(int argc, char **argv)
     so.flush_age_ms = cfg.flush_age_ms;
     so.merge_min_parts = (uint32_t)cfg.merge_min_parts;
     so.threads = (uint32_t)cfg.store_threads;
+    so.query_threads = (uint32_t)cfg.query_threads;
     const uint64_t hour_ns = 3600ull * 1000000000ull;
     so.retention_ns[OL_SIGNAL_TRACES] = cfg.retention_traces_hours * hour_ns;
     so.retention_ns[OL_SIGNAL_LOGS] = cfg.retention_logs_hours * hour_ns;

@@ -47,6 +47,9 @@ typedef struct ol_store_options {
     uint64_t flush_age_ms;
     uint32_t merge_min_parts;
     uint32_t threads;
+    /* Threads one read may use (trace search over granules, span briefs):
+     * 0 = the online CPUs, at most 64. */
+    uint32_t query_threads;
     /* Per signal (ol_signal_t): drop partitions whose day ended more than
      * retention_ns ago, and the oldest partitions while the signal's parts
      * exceed max_bytes (0 = no limit for either). */

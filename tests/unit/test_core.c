@@ -2,6 +2,7 @@
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/par.h"
 #include "core/util.h"
 #include "test.h"
 
@@ -24,6 +25,44 @@ static void test_crc32c_known_vectors(void)
         for (size_t n = 0; off + n <= sizeof buf; n += 1 + n / 8)
             mismatches += ol_crc32c(0x1234u, buf + off, n) != ol_crc32c_table(0x1234u, buf + off, n);
     CHECK(mismatches == 0);
+}
+
+typedef struct par_ctx {
+    unsigned long long out[1000];
+    size_t fail_a, fail_b; /* items that fail (SIZE_MAX = none) */
+} par_ctx_t;
+
+static int par_item(void *ud, size_t i)
+{
+    par_ctx_t *c = ud;
+    if (i == c->fail_a) return OL_CORRUPT;
+    if (i == c->fail_b) return OL_NOMEM;
+    unsigned long long v = 0;
+    for (size_t k = 0; k <= i; k++) v += k * k; /* some work, so threads interleave */
+    c->out[i] = v;
+    return OL_OK;
+}
+
+static void test_par_for(void)
+{
+    static par_ctx_t c;
+    for (unsigned threads = 1; threads <= 4; threads++) {
+        memset(&c, 0, sizeof c);
+        c.fail_a = c.fail_b = SIZE_MAX;
+        CHECK_EQ_INT(ol_par_for(1000, threads, par_item, &c), OL_OK);
+        int wrong = 0;
+        for (size_t i = 0; i < 1000; i++) wrong += c.out[i] != (unsigned long long)i * (i + 1) * (2 * i + 1) / 6;
+        CHECK_EQ_INT(wrong, 0);
+        /* Two failures: the lower index's code, whatever thread ran first. */
+        c.fail_a = 700;
+        c.fail_b = 300;
+        CHECK_EQ_INT(ol_par_for(1000, threads, par_item, &c), OL_NOMEM);
+        c.fail_a = 10;
+        c.fail_b = 900;
+        CHECK_EQ_INT(ol_par_for(1000, threads, par_item, &c), OL_CORRUPT);
+    }
+    CHECK_EQ_INT(ol_par_for(0, 2, par_item, &c), OL_OK);
+    CHECK(ol_par_cpus() >= 1);
 }
 
 static void test_hex_roundtrip(void)
@@ -154,6 +193,7 @@ static void test_slices(void)
 int main(void)
 {
     RUN(test_crc32c_known_vectors);
+    RUN(test_par_for);
     RUN(test_hex_roundtrip);
     RUN(test_base64);
     RUN(test_arena_cap_and_alignment);

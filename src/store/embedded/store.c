@@ -28,6 +28,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/par.h"
 #include "core/util.h"
 #include "store/col/part.h"
 #include "store/embedded/embedded.h"
@@ -90,6 +91,7 @@ int ol_store_open(const ol_store_options_t *opt, ol_store_t **out, ol_err_t *err
     if (s->opt.merge_min_parts < 2) s->opt.merge_min_parts = 4;
     if (!s->opt.threads) s->opt.threads = 2;
     if (s->opt.threads > 16) s->opt.threads = 16;
+    if (!s->opt.query_threads) s->opt.query_threads = ol_par_cpus();
     s->head = ol_head_new();
     s->dir = ol_store_strdup(opt->dir);
     size_t n = strlen(opt->dir) + 5;
@@ -589,6 +591,34 @@ static int ol_store_brief_from_part(void *ud, size_t which, const ol_part_span_b
     return ol_store_brief_push(&c->sets[which], &b);
 }
 
+/* Ids [first, end) of the sorted distinct ids, read from every part. */
+typedef struct ol_store_brief_run {
+    ol_store_briefs_t *c;
+    const uint8_t (*ids)[16];
+    size_t first, end;
+    ol_store_part_t **parts;
+    size_t n_parts;
+    ol_arena_t *a;
+} ol_store_brief_run_t;
+
+static int ol_store_brief_run(void *ud, size_t r)
+{
+    ol_store_brief_run_t *run = &((ol_store_brief_run_t *)ud)[r];
+    if (run->first == run->end) return OL_OK;
+    run->a = ol_arena_create(64 << 10, 0);
+    if (!run->a) return OL_NOMEM;
+    ol_store_briefs_t c = *run->c;
+    c.sets += run->first; /* which is relative to the run */
+    for (size_t i = 0; i < run->n_parts; i++) {
+        ol_err_t err = {{0}};
+        int rc = ol_part_spans_briefs(run->parts[i]->p, run->ids + run->first, run->end - run->first, run->a,
+                                      ol_store_brief_from_part, &c, &err);
+        if (rc == OL_NOMEM) return rc;
+        if (rc != OL_OK) ol_store_part_read_error(run->parts[i], rc, &err);
+    }
+    return OL_OK;
+}
+
 static int ol_store_brief_id_order(const void *a, const void *b) { return memcmp(a, b, 16); }
 
 static int ol_store_brief_span_order(const void *a, const void *b)
@@ -648,14 +678,15 @@ int ol_store_trace_briefs(ol_store_t *s, const uint8_t (*ids)[16], size_t n, ol_
         if (rc == OL_OK) rc = ol_store_parts_snapshot(s, OL_SIGNAL_TRACES, 0, UINT64_MAX, &parts, &n_parts);
         pthread_rwlock_unlock(&s->lock);
     }
-    ol_arena_t *a = n_parts && rc == OL_OK ? ol_arena_create(256 << 10, 0) : NULL;
-    if (n_parts && rc == OL_OK && !a) rc = OL_NOMEM;
-    for (size_t i = 0; i < n_parts && rc == OL_OK; i++) {
-        ol_err_t err = {{0}};
-        int prc = ol_part_spans_briefs(parts[i]->p, (const uint8_t (*)[16])u, m, a, ol_store_brief_from_part, &c, &err);
-        if (prc == OL_NOMEM) rc = prc;
-        else if (prc != OL_OK) ol_store_part_read_error(parts[i], prc, &err);
-    }
+    /* The ids are split into contiguous runs read on up to query_threads
+     * threads: each run's briefs go to its own sets and arena. */
+    size_t n_runs = OL_MIN((size_t)s->opt.query_threads, m);
+    ol_store_brief_run_t *runs = n_parts && rc == OL_OK ? ol_calloc(OL_MEM_STORE, n_runs, sizeof *runs) : NULL;
+    if (n_parts && rc == OL_OK && !runs) rc = OL_NOMEM;
+    for (size_t r = 0; runs && r < n_runs; r++)
+        runs[r] = (ol_store_brief_run_t){.c = &c, .ids = u, .first = m * r / n_runs, .end = m * (r + 1) / n_runs,
+                                         .parts = parts, .n_parts = n_parts};
+    if (runs && rc == OL_OK) rc = ol_par_for(n_runs, s->opt.query_threads, ol_store_brief_run, runs);
     for (size_t i = 0; i < n && rc == OL_OK; i++) {
         const uint8_t(*hit)[16] = bsearch(ids[i], u, m, sizeof *u, ol_store_brief_id_order);
         size_t j = (size_t)(hit - (const uint8_t(*)[16])u);
@@ -677,7 +708,9 @@ int ol_store_trace_briefs(ol_store_t *s, const uint8_t (*ids)[16], size_t n, ol_
         }
         rc = ol_store_scan_rc(fn(ud, &t));
     }
-    if (a) ol_arena_destroy(a);
+    for (size_t r = 0; runs && r < n_runs; r++)
+        if (runs[r].a) ol_arena_destroy(runs[r].a);
+    ol_free(OL_MEM_STORE, runs, n_runs * sizeof *runs);
     ol_store_parts_release(s, parts, n_parts);
     ol_head_unref(heads[0]);
     ol_head_unref(heads[1]);
@@ -787,17 +820,58 @@ int ol_store_scan_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, ol_s
     return ol_store_scan_rc(rc);
 }
 
-typedef struct ol_store_hit_ctx {
-    uint64_t start_ns, end_ns;
-    ol_store_hit_fn hit;
-    void *ud;
-} ol_store_hit_ctx_t;
+/* Trace search in parts: granules are matched on up to query_threads
+ * threads, OL_STORE_MATCH_CHUNK at a time; each keeps its hits, and the
+ * caller's thread delivers them in (part, granule) order, so the answer and
+ * the order of calls to hit do not depend on scheduling, and memory is
+ * bounded by the hits of one chunk. */
+#define OL_STORE_MATCH_CHUNK 32
 
-static int ol_store_hit_window(void *ud, const uint8_t trace_id[16], uint64_t start_ns, uint64_t end_ns)
+typedef struct ol_store_match_hit {
+    uint8_t trace_id[16];
+    uint64_t start_ns, end_ns;
+} ol_store_match_hit_t;
+
+typedef struct ol_store_match_item {
+    size_t part; /* index into the snapshot */
+    uint32_t g;
+    bool start_only; /* the granule lies inside the window: hits carry no end */
+    int rc;
+    ol_err_t err;
+    ol_store_match_hit_t *v;
+    size_t n, cap;
+} ol_store_match_item_t;
+
+typedef struct ol_store_match_job {
+    ol_store_part_t **parts;
+    ol_store_match_item_t *items;
+    const ol_part_span_filter_t *pf;
+    uint64_t start_ns, end_ns;
+} ol_store_match_job_t;
+
+static int ol_store_match_keep(void *ud, const uint8_t trace_id[16], uint64_t start_ns, uint64_t end_ns)
 {
-    ol_store_hit_ctx_t *c = ud;
-    if (start_ns >= c->end_ns || end_ns < c->start_ns) return OL_OK;
-    return c->hit(c->ud, trace_id, start_ns, end_ns);
+    ol_store_match_item_t *it = ud;
+    if (ol_grow_array(OL_MEM_STORE, (void **)&it->v, &it->cap, it->n + 1, sizeof *it->v) != OL_OK) return OL_NOMEM;
+    ol_store_match_hit_t *h = &it->v[it->n++];
+    memcpy(h->trace_id, trace_id, 16);
+    h->start_ns = start_ns;
+    h->end_ns = end_ns;
+    return OL_OK;
+}
+
+static int ol_store_match_one(void *ud, size_t i)
+{
+    ol_store_match_job_t *job = ud;
+    ol_store_match_item_t *it = &job->items[i];
+    const ol_part_t *p = job->parts[it->part]->p;
+    const ol_part_granule_info_t *gi = ol_part_granule(p, it->g);
+    ol_part_span_filter_t pf = *job->pf;
+    /* A granule inside the window (its range covers starts and ends) holds
+     * only fragments that overlap it: their ends are not needed. */
+    pf.start_only = it->start_only = gi->min_time_ns >= job->start_ns && gi->max_time_ns < job->end_ns;
+    it->rc = ol_part_spans_match(p, it->g, &pf, ol_store_match_keep, it, &it->err);
+    return it->rc == OL_NOMEM ? OL_NOMEM : OL_OK; /* damage is reported in order by the caller */
 }
 
 int ol_store_search_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, const ol_store_span_filter_t *f,
@@ -809,25 +883,43 @@ int ol_store_search_traces(ol_store_t *s, uint64_t start_ns, uint64_t end_ns, co
     ol_part_span_filter_t pf = {.service = f->service, .name = f->name, .status = f->status,
                                 .min_duration_ns = f->min_duration_ns, .max_duration_ns = f->max_duration_ns,
                                 .attr_keys = f->attr_keys, .attr_values = f->attr_values, .n_attrs = f->n_attrs};
-    ol_store_hit_ctx_t hc = {start_ns, end_ns, hit, ud};
-    for (size_t i = n_parts; i > 0 && rc == OL_OK; i--) {
-        const ol_store_part_t *sp = parts[i - 1];
-        if (!sp) continue;
-        uint32_t n_g = ol_part_info(sp->p)->granules;
-        for (uint32_t g = 0; g < n_g && rc == OL_OK; g++) {
-            const ol_part_granule_info_t *gi = ol_part_granule(sp->p, g);
-            if (gi->max_time_ns < start_ns || gi->min_time_ns >= end_ns) continue;
-            ol_err_t err = {{0}};
-            /* A granule inside the window (its range covers starts and ends)
-             * holds only fragments that overlap it: their ends are not needed. */
-            pf.start_only = gi->min_time_ns >= start_ns && gi->max_time_ns < end_ns;
-            rc = ol_part_spans_match(sp->p, g, &pf, pf.start_only ? hit : ol_store_hit_window, pf.start_only ? ud : &hc,
-                                     &err);
-            if (rc == OL_CORRUPT || rc == OL_ERR) {
-                ol_store_part_read_error(sp, rc, &err);
-                rc = OL_OK;
-                break;
+    ol_store_match_item_t items[OL_STORE_MATCH_CHUNK];
+    ol_store_match_job_t job = {.parts = parts, .items = items, .pf = &pf, .start_ns = start_ns, .end_ns = end_ns};
+    /* Newest parts first; a damaged part is reported once and skipped. */
+    size_t pi = n_parts, broken = SIZE_MAX;
+    uint32_t g = 0;
+    while (rc == OL_OK) {
+        size_t n = 0;
+        while (n < OL_STORE_MATCH_CHUNK && pi > 0) {
+            const ol_store_part_t *sp = parts[pi - 1];
+            if (!sp || g >= ol_part_info(sp->p)->granules) {
+                pi--;
+                g = 0;
+                continue;
             }
+            const ol_part_granule_info_t *gi = ol_part_granule(sp->p, g);
+            if (!(gi->max_time_ns < start_ns || gi->min_time_ns >= end_ns))
+                items[n++] = (ol_store_match_item_t){.part = pi - 1, .g = g};
+            g++;
+        }
+        if (!n) break;
+        rc = ol_par_for(n, s->opt.query_threads, ol_store_match_one, &job);
+        for (size_t i = 0; i < n; i++) {
+            ol_store_match_item_t *it = &items[i];
+            if (rc == OL_OK && it->part != broken) {
+                if (it->rc == OL_CORRUPT || it->rc == OL_ERR) {
+                    ol_store_part_read_error(parts[it->part], it->rc, &it->err);
+                    broken = it->part;
+                } else if (it->rc != OL_OK) {
+                    rc = it->rc;
+                }
+                for (size_t k = 0; k < it->n && rc == OL_OK && it->part != broken; k++) {
+                    const ol_store_match_hit_t *h = &it->v[k];
+                    if (!it->start_only && (h->start_ns >= end_ns || h->end_ns < start_ns)) continue;
+                    rc = hit(ud, h->trace_id, h->start_ns, h->end_ns);
+                }
+            }
+            ol_free(OL_MEM_STORE, it->v, it->cap * sizeof *it->v);
         }
     }
     ol_store_parts_release(s, parts, n_parts);

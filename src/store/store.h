@@ -144,7 +144,7 @@ int ol_store_scan_trace(ol_store_t *s, const uint8_t trace_id[16], ol_store_trac
 typedef struct ol_store_span_brief {
     uint8_t span_id[8];
     bool has_parent;
-    uint8_t status_code;
+    int32_t status_code;
     uint64_t start_ns, end_ns;
     ol_slice_t service, name;
 } ol_store_span_brief_t;

@@ -129,7 +129,7 @@ int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena
 typedef struct ol_part_span_brief {
     uint8_t span_id[8];
     bool has_parent;
-    uint8_t status_code;
+    int32_t status_code;
     uint64_t start_ns, end_ns;
     ol_slice_t service, name;
 } ol_part_span_brief_t;

@@ -509,6 +509,25 @@ static ol_otlp_origin_t *ol_sg_origin(ol_sgran_t *sg, size_t res, size_t sc)
     return o;
 }
 
+/* The status code of a Status kept in the extra bytes (OL_STATUS_IN_EXTRA):
+ * the last code of the last Status, as the OTLP decoder reads it. */
+static int32_t ol_sg_extra_status(ol_slice_t extra)
+{
+    int32_t code = 0;
+    ol_pb_reader_t r;
+    ol_pb_field_value_t f;
+    ol_pb_reader_init(&r, extra);
+    while (ol_pb_next(&r, &f) == OL_OK) {
+        if (f.number != 15 || f.wire_type != OL_PB_LEN) continue;
+        ol_pb_reader_t sr;
+        ol_pb_field_value_t sf;
+        ol_pb_reader_init(&sr, f.bytes);
+        while (ol_pb_next(&sr, &sf) == OL_OK)
+            if (sf.number == 3 && sf.wire_type == OL_PB_VARINT) code = (int32_t)sf.u64;
+    }
+    return code;
+}
+
 /* Re-encodes row i as a Span and fills *out (views into the arena). */
 static int ol_sg_assemble(ol_sgran_t *sg, size_t i, ol_buf_t *b, ol_otlp_span_t *out)
 {
@@ -583,19 +602,7 @@ static int ol_sg_assemble(ol_sgran_t *sg, size_t i, ol_buf_t *b, ol_otlp_span_t 
         .status_code = st == OL_STATUS_IN_EXTRA ? 0 : st,
         .valid = true,
     };
-    if (st == OL_STATUS_IN_EXTRA) { /* the code is still wanted for search */
-        ol_pb_reader_t r;
-        ol_pb_field_value_t f;
-        ol_pb_reader_init(&r, sg->extra[i]);
-        while (ol_pb_next(&r, &f) == OL_OK) {
-            if (f.number != 15 || f.wire_type != OL_PB_LEN) continue;
-            ol_pb_reader_t sr;
-            ol_pb_field_value_t sf;
-            ol_pb_reader_init(&sr, f.bytes);
-            while (ol_pb_next(&sr, &sf) == OL_OK)
-                if (sf.number == 3 && sf.wire_type == OL_PB_VARINT) out->status_code = (int32_t)sf.u64;
-        }
-    }
+    if (st == OL_STATUS_IN_EXTRA) out->status_code = ol_sg_extra_status(sg->extra[i]); /* still wanted for search */
     return OL_OK;
 }
 
@@ -692,15 +699,32 @@ int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena
     return found ? OL_OK : OL_NOTFOUND;
 }
 
-/* Row i of a reader with its brief columns decoded; the name is copied into arena a. */
+/* Row i of a reader with its brief columns decoded, with the values
+ * ol_sg_assemble gives the span; the name is copied into arena a. The extra
+ * column is read only for a status kept there. */
 static int ol_sg_brief(ol_sgran_t *sg, size_t i, ol_arena_t *a, ol_part_span_brief_t *b)
 {
     uint64_t pm = sg->present[i];
     memcpy(b->span_id, sg->span_ids + 8 * i, 8);
     b->has_parent = sg->parent[i] != 0;
-    b->status_code = (pm & OL_SP_STATUS) && (pm & OL_SP_STATUS_CODE) ? sg->status[i] : 0;
-    b->start_ns = pm & OL_SP_START ? sg->start[i] : 0;
-    b->end_ns = pm & OL_SP_END ? sg->start[i] + (uint64_t)sg->dur[i] : 0;
+    b->status_code = sg->status[i];
+    if (sg->status[i] == OL_STATUS_IN_EXTRA) {
+        if (!sg->extra) {
+            ol_slice_t in;
+            size_t used = 0;
+            int rc = ol_sg_column(sg, "extra", &in);
+            if (!rc && !(sg->extra = ol_sg_alloc(sg, sg->n, sizeof(ol_slice_t)))) rc = OL_NOMEM;
+            if (!rc) rc = ol_dec_bytes(in, sg->extra, sg->n, &used, sg->err);
+            if (!rc) rc = ol_sg_end(sg, ol_sg_rest(in, used), "extra");
+            if (rc) {
+                sg->extra = NULL;
+                return rc;
+            }
+        }
+        b->status_code = ol_sg_extra_status(sg->extra[i]);
+    }
+    b->start_ns = sg->start[i];
+    b->end_ns = sg->start[i] + (uint64_t)sg->dur[i];
     b->service = sg->res_svc[sg->res[i]];
     b->name = OL_SLICE_NULL;
     if (pm & OL_SP_NAME) {

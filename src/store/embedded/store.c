@@ -667,7 +667,7 @@ int ol_store_trace_briefs(ol_store_t *s, const uint8_t (*ids)[16], size_t n, ol_
                 for (size_t k = 0; k < t->n && rc == OL_OK; k++) {
                     const ol_otlp_span_t *sp = t->spans[k];
                     ol_store_span_brief_t b = {.has_parent = sp->parent_span_id.len != 0,
-                                               .status_code = (uint8_t)sp->status_code, .start_ns = sp->start_ns,
+                                               .status_code = sp->status_code, .start_ns = sp->start_ns,
                                                .end_ns = sp->end_ns, .name = sp->name,
                                                .service = ol_store_service_of(sp->origin)};
                     memcpy(b.span_id, sp->span_id.ptr, 8);
@@ -706,8 +706,9 @@ int ol_store_trace_briefs(ol_store_t *s, const uint8_t (*ids)[16], size_t n, ol_
             t.start_ns = OL_MIN(t.start_ns, set->v[x].start_ns);
             t.end_ns = OL_MAX(t.end_ns, set->v[x].end_ns);
         }
-        rc = ol_store_scan_rc(fn(ud, &t));
+        rc = fn(ud, &t);
     }
+    rc = ol_store_scan_rc(rc);
     for (size_t r = 0; runs && r < n_runs; r++)
         if (runs[r].a) ol_arena_destroy(runs[r].a);
     ol_free(OL_MEM_STORE, runs, n_runs * sizeof *runs);

@@ -267,6 +267,7 @@ struct ol_store {
     pthread_t *threads;
     size_t n_threads;
     bool stop, flushing, bg_ready;
+    uint32_t merges_running; /* bg_mu: at most threads - 1 (1 with one thread), so a flush always has a thread */
     uint64_t flush_backoff_until; /* mono ns: after a failed flush */
     atomic_uint_fast64_t flushes, merges, flush_errors, merge_errors, dropped_partitions;
 

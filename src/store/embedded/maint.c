@@ -3,9 +3,11 @@
  * a bounded pool of threads (options.threads).
  *
  * Merges (docs/format/manifest.md, "Merge"): in a partition, once
- * merge_min_parts parts below OL_MERGE_SMALL_BYTES are trusted (covered by
- * the checkpoint) and idle, up to OL_MERGE_MAX_INPUTS of the oldest are
- * merged into one part of the next level. Traces merge granule by granule
+ * merge_min_parts parts of one level below OL_MERGE_SMALL_BYTES are trusted
+ * (covered by the checkpoint) and idle, up to OL_MERGE_MAX_INPUTS of the
+ * oldest of them are merged into one part of the next level (the lowest
+ * such level first). With two or more threads, merges run on all but one,
+ * so a flush always finds a thread. Traces merge granule by granule
  * (ol_part_merge_spans, bounded memory); logs and metrics rebuild their rows
  * from the inputs' payloads, so their merges are capped by input size. The
  * catalog lock is held only to pick inputs and to swap the manifest, never
@@ -35,32 +37,47 @@
 #define OL_RETENTION_PERIOD_NS (10ull * 1000000000ull)
 #define OL_FLUSH_BACKOFF_NS (1000ull * 1000000ull)
 
-static int ol_merge_id_cmp(const void *a, const void *b)
+/* Level, then age (part id). */
+static int ol_merge_level_cmp(const void *a, const void *b)
 {
     const ol_store_part_t *x = *(ol_store_part_t *const *)a, *y = *(ol_store_part_t *const *)b;
+    if (x->level != y->level) return x->level < y->level ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Picks the inputs of one merge (cat_mu held): references in *out. */
+#define OL_MERGE_MAX_CANDIDATES 256u
+
+/* Picks the inputs of one merge (cat_mu held): references in *out. Merges
+ * are tiered: only parts of one level merge together, the lowest level that
+ * has merge_min_parts candidates first, oldest first, so a row is rewritten
+ * once per level (a few times in its life), not each time small parts join
+ * a big one. */
 static size_t ol_merge_pick(ol_store_t *s, ol_store_part_t **out)
 {
     size_t n_out = 0;
+    ol_store_part_t **cand = ol_malloc(OL_MEM_STORE, OL_MERGE_MAX_CANDIDATES * sizeof *cand);
+    if (!cand) return 0;
     pthread_rwlock_rdlock(&s->lock);
     for (size_t pi = 0; pi < s->n_partitions && !n_out; pi++) {
         const ol_store_partition_t *pt = s->partitions[pi];
-        ol_store_part_t *cand[64];
         size_t n = 0;
         uint64_t input = 0;
-        for (size_t i = 0; i < s->n_parts && n < 64; i++) {
+        for (size_t i = 0; i < s->n_parts && n < OL_MERGE_MAX_CANDIDATES; i++) {
             ol_store_part_t *sp = s->parts[i];
             if (sp->signal != pt->signal || sp->day != pt->day || sp->merging || sp->bytes >= OL_MERGE_SMALL_BYTES ||
                 sp->wal_segment > s->ckpt.wal_segment)
                 continue;
             cand[n++] = sp;
         }
-        if (n < s->opt.merge_min_parts) continue;
-        qsort(cand, n, sizeof *cand, ol_merge_id_cmp);
-        for (size_t i = 0; i < n && n_out < OL_MERGE_MAX_INPUTS; i++) {
+        qsort(cand, n, sizeof *cand, ol_merge_level_cmp);
+        size_t first = 0, run = 0;
+        for (size_t i = 0; i < n; i = first + run) {
+            first = i;
+            for (run = 0; first + run < n && cand[first + run]->level == cand[first]->level; run++) continue;
+            if (run >= s->opt.merge_min_parts) break;
+        }
+        if (run < s->opt.merge_min_parts) continue;
+        for (size_t i = first; i < first + run && n_out < OL_MERGE_MAX_INPUTS; i++) {
             if (pt->signal != OL_SIGNAL_TRACES && n_out >= 2 && input + cand[i]->input_bytes > OL_MERGE_RECORD_MAX_INPUT)
                 break;
             input += cand[i]->input_bytes;
@@ -76,6 +93,7 @@ static size_t ol_merge_pick(ol_store_t *s, ol_store_part_t **out)
         }
     }
     pthread_rwlock_unlock(&s->lock);
+    ol_free(OL_MEM_STORE, cand, OL_MERGE_MAX_CANDIDATES * sizeof *cand);
     return n_out;
 }
 
@@ -351,13 +369,17 @@ static void *ol_store_bg_main(void *arg)
             else worked = true;
             continue;
         }
+        /* One thread stays free for flushes: a long merge never holds up the head. */
+        bool may_merge = s->merges_running + 1 < OL_MAX(s->opt.threads, 2u);
+        if (may_merge) s->merges_running++;
         pthread_mutex_unlock(&s->bg_mu);
         if (now >= next_retention) {
             ol_store_retention(s);
             next_retention = now + OL_RETENTION_PERIOD_NS;
         }
-        worked = ol_store_merge_once(s) == OL_OK;
+        worked = may_merge && ol_store_merge_once(s) == OL_OK;
         pthread_mutex_lock(&s->bg_mu);
+        if (may_merge) s->merges_running--;
         if (worked || s->stop) continue;
         struct timespec ts = ol_mono_deadline_ms(100);
         pthread_cond_timedwait(&s->bg_cv, &s->bg_mu, &ts);

@@ -943,7 +943,11 @@ static void test_trace_lookup_reads(void)
         g_reads = 0;
         collected_t c = {0};
         CHECK_EQ_INT(ol_part_spans_trace(p, gi->last_trace_id, a, collect, &c, &err), OL_OK);
-        CHECK_EQ_INT(g_reads, ol_part_columns(p, g, NULL, 0));
+        /* every column of the granule but the r:<key> ones, which only searches read */
+        ol_slice_t names[256];
+        size_t n_cols = ol_part_columns(p, g, names, 256), want = 0;
+        for (size_t k = 0; k < n_cols && k < 256; k++) want += !(names[k].len > 2 && !memcmp(names[k].ptr, "r:", 2));
+        CHECK_EQ_INT(g_reads, want);
         free(c.spans);
         ol_arena_reset(a);
     }

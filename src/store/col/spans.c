@@ -29,6 +29,7 @@
 #include "store/col/spans_int.h"
 
 #define OL_SPAN_MAX_PROMOTED 64
+#define OL_SPAN_PROMOTE_DIV 16 /* a key in at least 1/16 of a granule's rows gets its own columns */
 
 /* ---- Writing ---- */
 
@@ -571,12 +572,14 @@ static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_
         rc = ol_span_put_column(pb, "attr_keys", &col);
     }
     ol_kv_in_t **vals = NULL;
+    uint64_t *vrow = NULL; /* per value, in key-bucket order: its row */
     uint32_t *pos = NULL;
     if (!rc && n_vals) {
         /* Bucket the granule's values by key, in row order. */
         vals = ol_malloc(OL_MEM_STORE, n_vals * sizeof *vals);
+        vrow = ol_malloc(OL_MEM_STORE, n_vals * sizeof *vrow);
         pos = ol_calloc(OL_MEM_STORE, n_keys + 1, sizeof *pos);
-        if (!vals || !pos) rc = OL_NOMEM;
+        if (!vals || !vrow || !pos) rc = OL_NOMEM;
         for (size_t k = 0; !rc && k < n_keys; k++) pos[k + 1] = pos[k] + kc[k].values;
         uint32_t *fill = rc ? NULL : ol_malloc(OL_MEM_STORE, (n_keys ? n_keys : 1) * sizeof *fill);
         if (!rc && !fill) rc = OL_NOMEM;
@@ -586,12 +589,14 @@ static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_
                 const ol_span_row_t *row = &rows[r0 + i];
                 for (size_t j = 0; j < row->kv_count; j++) {
                     ol_kv_in_t *kv = &w->kv[row->kv_first + j];
+                    vrow[fill[kv->key]] = i;
                     vals[fill[kv->key]++] = kv;
                 }
             }
         }
         if (fill) ol_free(OL_MEM_STORE, fill, (n_keys ? n_keys : 1) * sizeof *fill);
-        /* Promoted keys: in at least a quarter of the rows, the most frequent first. */
+        /* Promoted keys: in at least a sixteenth of the rows, the most frequent
+         * first; each with the rows of its values (r:<key>). */
         ol_keycount_t *order = rc ? NULL : ol_malloc(OL_MEM_STORE, n_keys * sizeof *order);
         if (!rc && !order) rc = OL_NOMEM;
         bool *promoted = rc ? NULL : ol_calloc(OL_MEM_STORE, n_keys, sizeof *promoted);
@@ -600,7 +605,7 @@ static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_
             memcpy(order, kc, n_keys * sizeof *order);
             qsort(order, n_keys, sizeof *order, ol_keycount_cmp);
             for (size_t k = 0; k < n_keys && k < OL_SPAN_MAX_PROMOTED && !rc; k++) {
-                if (order[k].rows == 0 || (size_t)order[k].rows * 4 < n) break;
+                if (order[k].rows == 0 || (size_t)order[k].rows * OL_SPAN_PROMOTE_DIV < n) break;
                 uint32_t key = order[k].key;
                 promoted[key] = true;
                 rc = ol_span_put_group(&col, vals + pos[key], kc[key].values);
@@ -610,6 +615,22 @@ static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_
                 ol_buf_append_cstr(&w->tmp, "a:");
                 ol_buf_append_slice(&w->tmp, kname);
                 if (w->tmp.err || col.err) {
+                    rc = OL_NOMEM;
+                    break;
+                }
+                rc = ol_part_builder_column(pb, ol_buf_slice(&w->tmp), ol_buf_slice(&col));
+                ol_buf_reset(&col);
+                if (rc) break;
+                uint64_t *rows_of = vrow + pos[key], prev = 0;
+                ol_pb_put_varint(&col, kc[key].values);
+                for (size_t j = 0; j < kc[key].values; j++) {
+                    uint64_t r = rows_of[j];
+                    rows_of[j] = r - prev; /* in place: each value's row is read once */
+                    prev = r;
+                }
+                ol_enc_uvarints(&col, rows_of, kc[key].values);
+                w->tmp.data[0] = 'r';
+                if (col.err) {
                     rc = OL_NOMEM;
                     break;
                 }
@@ -629,6 +650,7 @@ static int ol_span_granule(ol_part_builder_t *pb, ol_span_writer_t *w, const ol_
         rc = ol_span_put_column(pb, "attrs", &col);
     }
     if (vals) ol_free(OL_MEM_STORE, vals, n_vals * sizeof *vals);
+    if (vrow) ol_free(OL_MEM_STORE, vrow, n_vals * sizeof *vrow);
     if (pos) ol_free(OL_MEM_STORE, pos, (n_keys + 1) * sizeof *pos);
     if (kc) ol_free(OL_MEM_STORE, kc, (n_keys ? n_keys : 1) * sizeof *kc);
     ol_buf_free(&col);

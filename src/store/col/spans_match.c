@@ -5,8 +5,10 @@
  * The filter is evaluated on the columns; no span is rebuilt. A candidate
  * flag per row is narrowed one condition at a time, each reading only the
  * columns it needs (name; the resource ids against the part's resources
- * table; status_code; attr_keys with the one group of each wanted key, from
- * its `a:<key>` column or from `attrs`), and the granule is left as soon as
+ * table; status_code; for each wanted key, its `a:<key>` group with the rows
+ * of its values from `r:<key>`, or, when a key has no such columns, the
+ * rows from walking attr_keys and the group from `attrs`), and the granule
+ * is left as soon as
  * no candidate remains or a dictionary shows that a wanted value cannot
  * occur. trace_id, start and duration are decoded last, for the duration
  * bounds and each hit trace's time range over all its spans in the granule.
@@ -44,6 +46,7 @@
 #define OL_MATCH_SPAN_ATTRS 9     /* Span.attributes */
 #define OL_MATCH_RESOURCE_ATTRS 1 /* Resource.attributes */
 #define OL_MATCH_TEXT_MAX 64      /* longer texts are no bool, int or double */
+#define OL_MATCH_MAX_COLUMNS 256  /* more columns in a granule: the rows come from attr_keys */
 
 /* One attribute condition and what it needs in this granule. */
 typedef struct ol_mcond {
@@ -563,6 +566,55 @@ static int ol_match_scan_keys(ol_match_t *m, ol_slice_t in, uint32_t *per_key, c
     return p == end ? OL_OK : ol_match_fail(m, "stray bytes after column attr_keys");
 }
 
+/* Whether granule g has a column of this name (no I/O). */
+static bool ol_match_has_column(ol_match_t *m, ol_slice_t name)
+{
+    ol_slice_t names[OL_MATCH_MAX_COLUMNS];
+    size_t n = OL_MIN(ol_part_columns(m->p, m->g, names, OL_MATCH_MAX_COLUMNS), (size_t)OL_MATCH_MAX_COLUMNS);
+    for (size_t i = 0; i < n; i++)
+        if (ol_slice_eq(names[i], name)) return true;
+    return false;
+}
+
+/* The rows of the values of each wanted key from its r:<key> column, when
+ * every wanted key has r:<key> and a:<key>: then attr_keys need not be
+ * walked. *direct is false (and nothing is filled) otherwise. */
+static int ol_match_rows(ol_match_t *m, const uint32_t *slot_key, size_t n_slots, uint32_t *per_key, ol_mrows_t *rows,
+                         bool *direct)
+{
+    *direct = false;
+    if (ol_part_columns(m->p, m->g, NULL, 0) > OL_MATCH_MAX_COLUMNS) return OL_OK;
+    for (size_t s = 0; s < n_slots; s++) {
+        for (int pass = 0; pass < 2; pass++) {
+            ol_buf_reset(&m->tmp);
+            ol_buf_append_cstr(&m->tmp, pass ? "r:" : "a:");
+            ol_buf_append_slice(&m->tmp, m->keys[slot_key[s]]);
+            if (m->tmp.err) return OL_NOMEM;
+            if (!ol_match_has_column(m, ol_buf_slice(&m->tmp))) return OL_OK;
+        }
+    }
+    for (size_t s = 0; s < n_slots; s++) {
+        ol_buf_reset(&m->tmp);
+        ol_buf_append_cstr(&m->tmp, "r:");
+        ol_buf_append_slice(&m->tmp, m->keys[slot_key[s]]);
+        if (m->tmp.err) return OL_NOMEM;
+        ol_slice_t in;
+        int rc = ol_match_column(m, ol_buf_slice(&m->tmp), true, &in);
+        if (rc) return rc;
+        const uint8_t *p = in.ptr, *end = ol_match_end(in);
+        uint64_t count = 0, row = 0, d = 0;
+        if (!ol_match_varint(&p, end, &count) || count > (uint64_t)(end - p)) return ol_match_fail(m, "bad rows column");
+        for (uint64_t j = 0; j < count; j++) {
+            if (!ol_match_varint(&p, end, &d) || d >= m->n || (row += d) >= m->n) return ol_match_fail(m, "bad rows column");
+            if (ol_match_push(m, &rows[s], (size_t)row)) return OL_NOMEM;
+        }
+        if (p != end) return ol_match_fail(m, "stray bytes after a rows column");
+        per_key[slot_key[s]] = (uint32_t)count;
+    }
+    *direct = true;
+    return OL_OK;
+}
+
 /* Decodes, for every key some condition names, its group (from the key's
  * own column, else from attrs) into the conditions' hit flags. */
 static int ol_match_groups(ol_match_t *m, const uint32_t *per_key, const uint32_t *key_conds)
@@ -665,8 +717,12 @@ static int ol_match_attrs(ol_match_t *m)
             if (!slot[k]) slot_key[n_slots] = k, slot[k] = (uint8_t)++n_slots;
             key_conds[k] |= 1u << i;
         }
-        if ((rc = ol_match_column(m, OL_SLICE_LIT("attr_keys"), true, &keys_col))) return rc;
-        if ((rc = ol_match_scan_keys(m, keys_col, per_key, slot, rows))) return rc;
+        bool direct = false;
+        if ((rc = ol_match_rows(m, slot_key, n_slots, per_key, rows, &direct))) return rc;
+        if (!direct) {
+            if ((rc = ol_match_column(m, OL_SLICE_LIT("attr_keys"), true, &keys_col))) return rc;
+            if ((rc = ol_match_scan_keys(m, keys_col, per_key, slot, rows))) return rc;
+        }
         if ((rc = ol_match_groups(m, per_key, key_conds))) return rc;
         for (size_t i = 0; i < m->n_c; i++) {
             if (!m->c[i].any_hit && !((pre_any >> i) & 1)) { /* no value of the granule renders as wanted */

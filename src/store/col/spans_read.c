@@ -882,6 +882,42 @@ bool ol_part_spans_has_service(const ol_part_t *p, ol_slice_t service)
     return ol_svc_walk(t, false, NULL, NULL, &service, &found) != OL_OK || found;
 }
 
+/* Checks every r:<key> column of a granule whose columns are decoded
+ * against the rows attr_keys gives the key's values. */
+static int ol_sg_verify_rows(ol_sgran_t *sg)
+{
+    size_t n_cols = ol_part_columns(sg->p, sg->g, NULL, 0);
+    ol_slice_t *names = ol_sg_alloc(sg, n_cols, sizeof *names);
+    if (!names) return OL_NOMEM;
+    n_cols = OL_MIN(n_cols, ol_part_columns(sg->p, sg->g, names, n_cols));
+    for (size_t c = 0; c < n_cols; c++) {
+        if (names[c].len < 2 || memcmp(names[c].ptr, "r:", 2) != 0) continue;
+        ol_slice_t key = ol_slice(names[c].ptr + 2, names[c].len - 2), in;
+        size_t id = SIZE_MAX;
+        for (size_t k = 0; k < sg->n_keys && id == SIZE_MAX; k++)
+            if (ol_slice_eq(sg->keys[k], key)) id = k;
+        if (id == SIZE_MAX) return OL_SG_FAIL(sg, "part %s: granule %u: a rows column for an unknown key", ol_part_path(sg->p), sg->g);
+        int rc = ol_sg_column_slice(sg, names[c], &in);
+        if (rc) return rc;
+        const uint8_t *q = in.ptr, *end = ol_sg_endp(in);
+        uint64_t count = 0, row = 0, d = 0, seen = 0;
+        if (ol_pb_read_varint(&q, end, &count) != OL_OK)
+            return OL_SG_FAIL(sg, "part %s: granule %u: bad rows column count", ol_part_path(sg->p), sg->g);
+        for (size_t i = 0; i < sg->n; i++) {
+            for (uint64_t j = 0; j < sg->kv_count[i]; j++) {
+                if (sg->kv_keys[sg->kv_first[i] + j] != id) continue;
+                if (seen++ >= count || ol_pb_read_varint(&q, end, &d) != OL_OK || (row += d) != i)
+                    return OL_SG_FAIL(sg, "part %s: granule %u: rows column %.*s disagrees with attr_keys",
+                                      ol_part_path(sg->p), sg->g, (int)key.len, (const char *)key.ptr);
+            }
+        }
+        if (seen != count || q != end)
+            return OL_SG_FAIL(sg, "part %s: granule %u: rows column %.*s disagrees with attr_keys", ol_part_path(sg->p),
+                              sg->g, (int)key.len, (const char *)key.ptr);
+    }
+    return OL_OK;
+}
+
 int ol_part_verify(ol_part_t *p, ol_err_t *err)
 {
     if (ol_part_info(p)->signal != OL_SIGNAL_TRACES) return ol_part_verify_records(p, err);
@@ -894,6 +930,7 @@ int ol_part_verify(ol_part_t *p, ol_err_t *err)
         if (!rc) rc = ol_sg_trace_ids(&sg);
         if (!rc) rc = ol_sg_rest_columns(&sg);
         if (!rc) rc = ol_sg_emit(&sg, 0, sg.n, NULL, NULL);
+        if (!rc) rc = ol_sg_verify_rows(&sg);
         for (size_t i = 0; !rc && i < sg.n; i++) {
             if (i && memcmp(sg.trace_ids + 16 * (i - 1), sg.trace_ids + 16 * i, 16) > 0)
                 rc = OL_SG_FAIL(&sg, "part %s: granule %u: trace ids out of order at row %zu", ol_part_path(p), g, i);

@@ -29,7 +29,7 @@
 static const char *const OL_FZ_NAMES[] = {
     "trace_id", "span_id", "parent", "start", "duration", "name", "kind", "status_code", "status_message", "trace_state",
     "present", "flags", "resource", "scope", "dropped", "events", "links", "extra", "attr_keys", "attrs", "a:http.route",
-    NULL,
+    "r:http.route", NULL,
 };
 static const char *const OL_FZ_METRIC_NAMES[] = {"name", "type", "min_time", "max_time", "points", "resource", "scope", "metric", NULL};
 static const char *const OL_FZ_LOG_NAMES[] = {"time", "observed", "severity", "trace_id", "resource", "scope", "record", NULL};
@@ -75,6 +75,12 @@ static int fz_hit(void *ud, const uint8_t trace_id[16], uint64_t start_ns, uint6
     return OL_OK;
 }
 
+static int fz_brief(void *ud, size_t which, const ol_part_span_brief_t *b)
+{
+    *(size_t *)ud += which + b->name.len + b->service.len + (size_t)b->status_code;
+    return OL_OK;
+}
+
 static void fz_read(void)
 {
     ol_part_t *p = NULL;
@@ -93,6 +99,16 @@ static void fz_read(void)
     ol_part_span_filter_t f = {.service = OL_SLICE_LIT("shipping"), .status = -1, .attr_keys = &key,
                                .attr_values = &val, .n_attrs = 1};
     for (uint32_t g = 0; g < ol_part_info(p)->granules && g < 4; g++) ol_part_spans_match(p, g, &f, fz_hit, &n, &err);
+    f.service = OL_SLICE_NULL; /* any service: the rows of http.route from r:http.route or attr_keys */
+    for (uint32_t g = 0; g < ol_part_info(p)->granules && g < 4; g++) ol_part_spans_match(p, g, &f, fz_hit, &n, &err);
+    if (ol_part_info(p)->signal == OL_SIGNAL_TRACES && ol_part_info(p)->granules) {
+        uint8_t ids[2][16];
+        memcpy(ids[0], ol_part_granule(p, 0)->first_trace_id, 16);
+        memcpy(ids[1], ol_part_granule(p, ol_part_info(p)->granules - 1)->last_trace_id, 16);
+        if (memcmp(ids[0], ids[1], 16) > 0) memcpy(ids[1], ids[0], 16);
+        ol_arena_reset(a);
+        ol_part_spans_briefs(p, (const uint8_t(*)[16])ids, 2, a, fz_brief, &n, &err);
+    }
     if (ol_part_info(p)->signal == OL_SIGNAL_TRACES && ol_part_info(p)->granules <= 4) {
         /* Merging a part with itself must survive any damage too. */
         char out[160];

@@ -103,7 +103,7 @@ CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 SERVER_PID="" SAMPLER_PID="" SERVER_NAME=""
 cleanup() {
-  stop_sampler
+  declare -F stop_sampler >/dev/null && stop_sampler
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null
     for _ in $(seq 600); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done

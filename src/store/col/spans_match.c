@@ -566,6 +566,15 @@ static int ol_match_scan_keys(ol_match_t *m, ol_slice_t in, uint32_t *per_key, c
     return p == end ? OL_OK : ol_match_fail(m, "stray bytes after column attr_keys");
 }
 
+/* The name of key k's column with this prefix ("a:" or "r:"), in m->tmp. */
+static int ol_match_key_column(ol_match_t *m, const char *prefix, uint32_t k)
+{
+    ol_buf_reset(&m->tmp);
+    ol_buf_append_cstr(&m->tmp, prefix);
+    ol_buf_append_slice(&m->tmp, m->keys[k]);
+    return m->tmp.err ? OL_NOMEM : OL_OK;
+}
+
 /* Whether granule g has a column of this name (no I/O). */
 static bool ol_match_has_column(ol_match_t *m, ol_slice_t name)
 {
@@ -585,19 +594,13 @@ static int ol_match_rows(ol_match_t *m, const uint32_t *slot_key, size_t n_slots
     *direct = false;
     if (ol_part_columns(m->p, m->g, NULL, 0) > OL_MATCH_MAX_COLUMNS) return OL_OK;
     for (size_t s = 0; s < n_slots; s++) {
-        for (int pass = 0; pass < 2; pass++) {
-            ol_buf_reset(&m->tmp);
-            ol_buf_append_cstr(&m->tmp, pass ? "r:" : "a:");
-            ol_buf_append_slice(&m->tmp, m->keys[slot_key[s]]);
-            if (m->tmp.err) return OL_NOMEM;
-            if (!ol_match_has_column(m, ol_buf_slice(&m->tmp))) return OL_OK;
-        }
+        if (ol_match_key_column(m, "a:", slot_key[s])) return OL_NOMEM;
+        if (!ol_match_has_column(m, ol_buf_slice(&m->tmp))) return OL_OK;
+        if (ol_match_key_column(m, "r:", slot_key[s])) return OL_NOMEM;
+        if (!ol_match_has_column(m, ol_buf_slice(&m->tmp))) return OL_OK;
     }
     for (size_t s = 0; s < n_slots; s++) {
-        ol_buf_reset(&m->tmp);
-        ol_buf_append_cstr(&m->tmp, "r:");
-        ol_buf_append_slice(&m->tmp, m->keys[slot_key[s]]);
-        if (m->tmp.err) return OL_NOMEM;
+        if (ol_match_key_column(m, "r:", slot_key[s])) return OL_NOMEM;
         ol_slice_t in;
         int rc = ol_match_column(m, ol_buf_slice(&m->tmp), true, &in);
         if (rc) return rc;
@@ -627,10 +630,7 @@ static int ol_match_groups(ol_match_t *m, const uint32_t *per_key, const uint32_
     for (size_t i = 0; i < m->n_c && !rc; i++) {
         uint32_t k = m->c[i].key_id;
         if (k == UINT32_MAX || !per_key[k] || found[k] || __builtin_ctz(key_conds[k]) != (int)i) continue;
-        ol_buf_reset(&m->tmp);
-        ol_buf_append_cstr(&m->tmp, "a:");
-        ol_buf_append_slice(&m->tmp, m->keys[k]);
-        if (m->tmp.err) return OL_NOMEM;
+        if (ol_match_key_column(m, "a:", k)) return OL_NOMEM;
         ol_slice_t in;
         rc = ol_match_column(m, ol_buf_slice(&m->tmp), false, &in);
         if (rc == OL_NOTFOUND) {

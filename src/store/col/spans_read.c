@@ -331,6 +331,14 @@ static int ol_sg_brief_columns(ol_sgran_t *sg)
     return OL_OK;
 }
 
+/* The id of an attribute key in the part's key table, SIZE_MAX if absent. */
+static size_t ol_sg_key_id(const ol_sgran_t *sg, ol_slice_t key)
+{
+    for (size_t k = 0; k < sg->n_keys; k++)
+        if (ol_slice_eq(sg->keys[k], key)) return k;
+    return SIZE_MAX;
+}
+
 /* Every column: the brief ones, then the rest. */
 static int ol_sg_rest_columns(ol_sgran_t *sg)
 {
@@ -416,10 +424,7 @@ static int ol_sg_rest_columns(ol_sgran_t *sg)
     n_cols = OL_MIN(n_cols, ol_part_columns(sg->p, sg->g, names, n_cols));
     for (size_t c = 0; c < n_cols; c++) {
         if (names[c].len < 2 || memcmp(names[c].ptr, "a:", 2) != 0) continue;
-        ol_slice_t key = ol_slice(names[c].ptr + 2, names[c].len - 2);
-        size_t id = SIZE_MAX;
-        for (size_t k = 0; k < sg->n_keys; k++)
-            if (ol_slice_eq(sg->keys[k], key)) { id = k; break; }
+        size_t id = ol_sg_key_id(sg, ol_slice(names[c].ptr + 2, names[c].len - 2));
         if (id == SIZE_MAX || done[id])
             return OL_SG_FAIL(sg, "part %s: granule %u: column for an unknown or repeated key", ol_part_path(sg->p), sg->g);
         if ((rc = ol_sg_column_slice(sg, names[c], &in))) return rc;
@@ -664,19 +669,25 @@ static int ol_sg_emit(ol_sgran_t *sg, size_t r0, size_t r1, ol_part_span_fn fn, 
     return rc;
 }
 
-int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena_t *a, ol_part_span_fn fn, void *ud,
-                        ol_err_t *err)
+/* Granules are in trace-id order: the first whose range may hold the id
+ * (binary search over the footer's granule table). */
+static uint32_t ol_sg_first_granule(const ol_part_t *p, const uint8_t trace_id[16])
 {
-    const ol_part_info_t *info = ol_part_info(p);
-    bool found = false;
-    /* Granules are in trace-id order: binary search the first that may hold it. */
-    uint32_t lo = 0, hi = info->granules;
+    uint32_t lo = 0, hi = ol_part_info(p)->granules;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (memcmp(ol_part_granule(p, mid)->last_trace_id, trace_id, 16) < 0) lo = mid + 1;
         else hi = mid;
     }
-    for (uint32_t g = lo; g < info->granules; g++) {
+    return lo;
+}
+
+int ol_part_spans_trace(const ol_part_t *p, const uint8_t trace_id[16], ol_arena_t *a, ol_part_span_fn fn, void *ud,
+                        ol_err_t *err)
+{
+    const ol_part_info_t *info = ol_part_info(p);
+    bool found = false;
+    for (uint32_t g = ol_sg_first_granule(p, trace_id); g < info->granules; g++) {
         const ol_part_granule_info_t *gi = ol_part_granule(p, g);
         if (memcmp(gi->first_trace_id, trace_id, 16) > 0) break;
         ol_sgran_t sg;
@@ -749,13 +760,7 @@ int ol_part_spans_briefs(const ol_part_t *p, const uint8_t (*ids)[16], size_t n,
     int rc = n && !ga ? OL_NOMEM : OL_OK;
     for (size_t k = 0; k < n && !rc; k++) {
         const uint8_t *id = ids[k];
-        uint32_t lo = 0, hi = info->granules;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (memcmp(ol_part_granule(p, mid)->last_trace_id, id, 16) < 0) lo = mid + 1;
-            else hi = mid;
-        }
-        for (uint32_t g = lo; g < info->granules && !rc; g++) {
+        for (uint32_t g = ol_sg_first_granule(p, id); g < info->granules && !rc; g++) {
             if (memcmp(ol_part_granule(p, g)->first_trace_id, id, 16) > 0) break;
             if (g != cur) {
                 if (opened) ol_sgran_free(&sg);
@@ -893,9 +898,7 @@ static int ol_sg_verify_rows(ol_sgran_t *sg)
     for (size_t c = 0; c < n_cols; c++) {
         if (names[c].len < 2 || memcmp(names[c].ptr, "r:", 2) != 0) continue;
         ol_slice_t key = ol_slice(names[c].ptr + 2, names[c].len - 2), in;
-        size_t id = SIZE_MAX;
-        for (size_t k = 0; k < sg->n_keys && id == SIZE_MAX; k++)
-            if (ol_slice_eq(sg->keys[k], key)) id = k;
+        size_t id = ol_sg_key_id(sg, key);
         if (id == SIZE_MAX) return OL_SG_FAIL(sg, "part %s: granule %u: a rows column for an unknown key", ol_part_path(sg->p), sg->g);
         int rc = ol_sg_column_slice(sg, names[c], &in);
         if (rc) return rc;

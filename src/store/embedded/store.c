@@ -462,9 +462,14 @@ static ol_store_trace_t ol_store_trace_view(const ol_ix_trace_t *t)
     };
 }
 
+static bool ol_store_times_skewed(uint64_t start_ns, uint64_t end_ns, uint64_t now)
+{
+    return end_ns < start_ns || start_ns > now + OL_STORE_SKEW_FUTURE_NS;
+}
+
 static bool ol_store_span_skewed(const ol_otlp_span_t *sp, uint64_t now)
 {
-    return sp->end_ns < sp->start_ns || sp->start_ns > now + OL_STORE_SKEW_FUTURE_NS;
+    return ol_store_times_skewed(sp->start_ns, sp->end_ns, now);
 }
 
 static void ol_store_part_read_error(const ol_store_part_t *sp, int rc, const ol_err_t *err)
@@ -587,7 +592,7 @@ static int ol_store_brief_from_part(void *ud, size_t which, const ol_part_span_b
                                .end_ns = pb->end_ns, .name = pb->name,
                                .service = pb->service.len ? pb->service : OL_SLICE_LIT(OL_STORE_UNKNOWN_SERVICE)};
     memcpy(b.span_id, pb->span_id, 8);
-    c->sets[which].skew |= b.end_ns < b.start_ns || b.start_ns > c->now + OL_STORE_SKEW_FUTURE_NS;
+    c->sets[which].skew |= ol_store_times_skewed(b.start_ns, b.end_ns, c->now);
     return ol_store_brief_push(&c->sets[which], &b);
 }
 

@@ -9,6 +9,7 @@
 
 #include "cmd/loadgen.h"
 #include "cmd/part.h"
+#include "cmd/query.h"
 #include "cmd/serve.h"
 
 typedef int (*ol_cmd_fn)(int argc, char **argv);
@@ -30,6 +31,7 @@ static const struct {
 } ol_commands[] = {
     {"serve", ol_cmd_serve, "receive OTLP, store it, serve the API"},
     {"loadgen", ol_cmd_loadgen, "send realistic OTLP spans to an endpoint and measure ingest"},
+    {"query", ol_cmd_query, "run one SQL query on a running server (docs/sql.md)"},
     {"part", ol_cmd_part, "verify, dump or build part files (offline)"},
     {"version", ol_cmd_version, "print the version"},
     {"help", ol_cmd_help, "show this help"},

@@ -5,21 +5,19 @@
  * Everything is read from the views ol_otlp_decode() hands out: the fields it
  * does not decode (trace_state, status message, events, links, scope
  * name/version) are walked out of the raw Span / InstrumentationScope bytes
- * with the pb reader. The Go value rendering (pcommon.Value.AsString and, for
- * arrays and kvlists, encoding/json) is reproduced here because Olly's own
- * ol_otlp_anyvalue_text() keeps kvlist order and does not HTML-escape, which
- * is right for Olly but not what the exporter stores.
+ * with the pb reader. Values are rendered as the exporter renders them by
+ * Olly's SQL tables' Go renderer (src/sql/gostr.c: pcommon.Value.AsString,
+ * ptrace's SpanKind/StatusCode names), so the benchmark's rows and Olly's
+ * otel_traces table hold the same text.
  */
 #include "otel_row.h"
 
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "codec/json.h"
 #include "codec/otlp.h"
 #include "codec/pb.h"
 #include "core/util.h"
+#include "sql/table.h"
 
 enum {
     F_SPAN_TRACE_STATE = 3,
@@ -38,20 +36,7 @@ enum {
     F_SCOPE_NAME = 1,
     F_SCOPE_VERSION = 2,
     F_RESOURCE_ATTRIBUTES = 1,
-    GO_JSON_MAX_DEPTH = 64,
 };
-
-const char *ol_chb_span_kind_str(int32_t kind)
-{
-    static const char *const names[] = {"Unspecified", "Internal", "Server", "Client", "Producer", "Consumer"};
-    return kind >= 0 && kind < (int32_t)OL_ARRAY_LEN(names) ? names[kind] : "";
-}
-
-const char *ol_chb_status_code_str(int32_t code)
-{
-    static const char *const names[] = {"Unset", "Ok", "Error"};
-    return code >= 0 && code < (int32_t)OL_ARRAY_LEN(names) ? names[code] : "";
-}
 
 /* ---- RowBinary primitives ---- */
 
@@ -85,292 +70,87 @@ static void rb_hex_id(ol_buf_t *b, ol_slice_t id)
     ol_buf_append_hex(b, id.ptr, id.len);
 }
 
-/* ---- Go rendering of AnyValue ---- */
-
-/* Length of the UTF-8 sequence at p as Go's utf8.DecodeRune accepts it, or 0
- * when Go would return (RuneError, 1). *rune gets the code point. */
-static size_t go_utf8_seq(const uint8_t *p, const uint8_t *end, uint32_t *rune)
-{
-    uint8_t c = p[0];
-    size_t n;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c < 0xC2 || c > 0xF4) return 0;
-    if (c < 0xE0) {
-        n = 2;
-        *rune = c & 0x1F;
-    } else if (c < 0xF0) {
-        n = 3;
-        *rune = c & 0x0F;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else {
-        n = 4;
-        *rune = c & 0x07;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    }
-    if ((size_t)(end - p) < n) return 0;
-    for (size_t i = 1; i < n; i++) {
-        uint8_t d = p[i];
-        if (d < (i == 1 ? lo : 0x80) || d > (i == 1 ? hi : 0xBF)) return 0;
-        *rune = *rune << 6 | (d & 0x3F);
-    }
-    return n;
-}
-
-/* encoding/json string encoding with HTML escaping (Go >= 1.22). */
-static void go_json_string(ol_buf_t *b, ol_slice_t s)
-{
-    static const char hex[] = "0123456789abcdef";
-    const uint8_t *p = s.ptr, *end = s.ptr + s.len, *run = p;
-    ol_buf_append_u8(b, '"');
-    while (p < end) {
-        uint8_t c = *p;
-        if (c < 0x80) {
-            if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
-                p++;
-                continue;
-            }
-            ol_buf_append(b, run, (size_t)(p - run));
-            char esc[6] = {'\\', 0, 0, 0, 0, 0};
-            size_t en = 2;
-            switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            default:
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                en = 6;
-                break;
-            }
-            ol_buf_append(b, esc, en);
-            run = ++p;
-            continue;
-        }
-        uint32_t rune = 0;
-        size_t n = go_utf8_seq(p, end, &rune);
-        if (n == 0) {
-            ol_buf_append(b, run, (size_t)(p - run));
-            ol_buf_append_cstr(b, "\\ufffd");
-            run = ++p;
-        } else if (rune == 0x2028 || rune == 0x2029) {
-            ol_buf_append(b, run, (size_t)(p - run));
-            ol_buf_append_cstr(b, rune == 0x2028 ? "\\u2028" : "\\u2029");
-            p += n;
-            run = p;
-        } else {
-            p += n;
-        }
-    }
-    ol_buf_append(b, run, (size_t)(p - run));
-    ol_buf_append_u8(b, '"');
-}
-
-/* float64AsString / the encoding/json float encoder for finite values: both
- * are ECMAScript Number#toString, which ol_json_write_double implements. */
-static void go_float(ol_buf_t *b, double d) { ol_json_write_double(b, d); }
-
-static bool go_json_value(ol_buf_t *b, ol_slice_t av, int depth);
-
-static bool go_json_array(ol_buf_t *b, ol_slice_t arr, int depth)
-{
-    ol_pb_reader_t r;
-    ol_pb_field_value_t f;
-    bool first = true;
-    ol_buf_append_u8(b, '[');
-    ol_pb_reader_init(&r, arr);
-    while (ol_pb_next(&r, &f) == OL_OK) {
-        if (f.number != 1 || f.wire_type != OL_PB_LEN) continue;
-        if (!first) ol_buf_append_u8(b, ',');
-        first = false;
-        if (!go_json_value(b, f.bytes, depth + 1)) return false;
-    }
-    ol_buf_append_u8(b, ']');
-    return true;
-}
-
-typedef struct {
-    ol_slice_t key, value;
-    size_t index;
-} go_kv_t;
-
-static int go_kv_cmp(const void *pa, const void *pb)
-{
-    const go_kv_t *a = pa, *b = pb;
-    size_t n = OL_MIN(a->key.len, b->key.len);
-    int c = n ? memcmp(a->key.ptr, b->key.ptr, n) : 0;
-    if (c) return c;
-    if (a->key.len != b->key.len) return a->key.len < b->key.len ? -1 : 1;
-    return a->index < b->index ? -1 : a->index > b->index; /* stable: later duplicate sorts after */
-}
-
-/* AsRaw() builds a Go map (a later duplicate key overwrites an earlier one)
- * and json.Marshal writes it with sorted keys. */
-static bool go_json_kvlist(ol_buf_t *b, ol_slice_t kvl, int depth)
-{
-    ol_pb_reader_t r, kr;
-    ol_pb_field_value_t f, kf;
-    size_t n = 0, cap = 0;
-    go_kv_t *kv = NULL;
-    bool ok = true;
-    ol_pb_reader_init(&r, kvl);
-    while (ol_pb_next(&r, &f) == OL_OK) {
-        if (f.number != 1 || f.wire_type != OL_PB_LEN) continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            go_kv_t *bigger = ol_realloc(OL_MEM_CODEC, kv, cap * sizeof *kv, ncap * sizeof *kv);
-            if (!bigger) {
-                ol_free(OL_MEM_CODEC, kv, cap * sizeof *kv);
-                b->err = OL_NOMEM;
-                return false;
-            }
-            kv = bigger;
-            cap = ncap;
-        }
-        go_kv_t *e = &kv[n];
-        e->key = OL_SLICE_LIT("");
-        e->value = OL_SLICE_NULL;
-        e->index = n;
-        ol_pb_reader_init(&kr, f.bytes);
-        while (ol_pb_next(&kr, &kf) == OL_OK) {
-            if (kf.wire_type != OL_PB_LEN) continue;
-            if (kf.number == 1) e->key = kf.bytes;
-            else if (kf.number == 2) e->value = kf.bytes;
-        }
-        n++;
-    }
-    if (n > 1) qsort(kv, n, sizeof *kv, go_kv_cmp);
-    ol_buf_append_u8(b, '{');
-    bool first = true;
-    for (size_t i = 0; i < n && ok; i++) {
-        if (i + 1 < n && ol_slice_eq(kv[i].key, kv[i + 1].key)) continue;
-        if (!first) ol_buf_append_u8(b, ',');
-        first = false;
-        go_json_string(b, kv[i].key);
-        ol_buf_append_u8(b, ':');
-        ok = go_json_value(b, kv[i].value, depth + 1);
-    }
-    ol_buf_append_u8(b, '}');
-    ol_free(OL_MEM_CODEC, kv, cap * sizeof *kv);
-    return ok;
-}
-
-/* One AsRaw() value as json.Marshal writes it; false where Marshal fails. */
-static bool go_json_value(ol_buf_t *b, ol_slice_t av, int depth)
-{
-    ol_otlp_any_t v;
-    if (depth > GO_JSON_MAX_DEPTH) return false;
-    ol_otlp_any_parse(av, &v);
-    switch (v.kind) {
-    case 1:
-        go_json_string(b, v.bytes);
-        return true;
-    case 2:
-        ol_buf_append_cstr(b, v.u64 ? "true" : "false");
-        return true;
-    case 3:
-        ol_buf_printf(b, "%lld", (long long)(int64_t)v.u64);
-        return true;
-    case 4: {
-        double d = ol_pb_as_double(v.u64);
-        if (!isfinite(d)) return false;
-        go_float(b, d);
-        return true;
-    }
-    case 5:
-        return go_json_array(b, v.bytes, depth);
-    case 6:
-        return go_json_kvlist(b, v.bytes, depth);
-    case 7:
-        ol_buf_append_u8(b, '"');
-        ol_buf_append_base64(b, v.bytes.ptr, v.bytes.len);
-        ol_buf_append_u8(b, '"');
-        return true;
-    default:
-        ol_buf_append_cstr(b, "null");
-        return true;
-    }
-}
-
-void ol_chb_go_as_string(ol_slice_t any_value, ol_buf_t *b)
-{
-    ol_otlp_any_t v;
-    size_t mark = b->len;
-    ol_otlp_any_parse(any_value, &v);
-    switch (v.kind) {
-    case 1:
-        ol_buf_append_slice(b, v.bytes);
-        break;
-    case 2:
-        ol_buf_append_cstr(b, v.u64 ? "true" : "false");
-        break;
-    case 3:
-        ol_buf_printf(b, "%lld", (long long)(int64_t)v.u64);
-        break;
-    case 4: {
-        double d = ol_pb_as_double(v.u64);
-        if (isnan(d)) ol_buf_append_cstr(b, "json: unsupported value: NaN");
-        else if (isinf(d)) ol_buf_append_cstr(b, d > 0 ? "json: unsupported value: +Inf" : "json: unsupported value: -Inf");
-        else go_float(b, d);
-        break;
-    }
-    case 5:
-        if (!go_json_array(b, v.bytes, 1) && b->err == OL_OK) b->len = mark;
-        break;
-    case 6:
-        if (!go_json_kvlist(b, v.bytes, 1) && b->err == OL_OK) b->len = mark;
-        break;
-    case 7:
-        ol_buf_append_base64(b, v.bytes.ptr, v.bytes.len);
-        break;
-    default:
-        break;
-    }
-}
-
 /* ---- maps and nested fields ---- */
 
 typedef struct {
     ol_buf_t *body;  /* the map's entries */
     ol_buf_t *value; /* one value's text */
     uint64_t count;
+    ol_buf_t *starts; /* size_t offsets of each entry in body */
 } map_ctx_t;
 
 static int map_entry_cb(void *ud, ol_slice_t key, ol_slice_t any_value)
 {
     map_ctx_t *c = ud;
+    size_t at = c->body->len;
+    ol_buf_append(c->starts, &at, sizeof at);
     ol_buf_reset(c->value);
-    ol_chb_go_as_string(any_value, c->value);
+    ol_sql_go_as_string(any_value, c->value);
     rb_string(c->body, key.ptr ? key : OL_SLICE_LIT(""));
     rb_string(c->body, ol_buf_slice(c->value));
     c->count++;
     return OL_OK;
 }
 
-/* Appends the KeyValue list `field` of `msg` as a RowBinary Map. The entries
- * are staged in `scratch` from offset `mark` on (the count must come first);
- * scratch is restored to `mark` afterwards. */
+/* The key of the staged entry at p (a RowBinary string). */
+static ol_slice_t staged_key(const uint8_t *p, const uint8_t *end)
+{
+    uint64_t n = 0;
+    int shift = 0;
+    while (p < end && shift < 64) {
+        uint8_t b = *p++;
+        n |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) break;
+        shift += 7;
+    }
+    return ol_slice(p, (size_t)OL_MIN(n, (uint64_t)(end - p)));
+}
+
+static int key_cmp(ol_slice_t a, ol_slice_t b)
+{
+    size_t n = OL_MIN(a.len, b.len);
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    return c ? c : (a.len < b.len ? -1 : a.len > b.len);
+}
+
+/* Appends the KeyValue list `field` of `msg` as a RowBinary Map, its entries
+ * sorted by key (stable), as the exporter's clickhouse-go orderedmap.CollectN
+ * writes them. The entries are staged in `scratch` from offset `mark` on (the
+ * count must come first); scratch is restored to `mark` afterwards. */
 static int rb_attr_map(ol_buf_t *out, ol_slice_t msg, uint32_t field, ol_buf_t *scratch)
 {
     size_t mark = scratch->len;
-    ol_buf_t value;
+    ol_buf_t value, starts;
     ol_buf_init(&value, OL_MEM_CODEC, 0);
-    map_ctx_t c = {scratch, &value, 0};
+    ol_buf_init(&starts, OL_MEM_CODEC, 0);
+    map_ctx_t c = {scratch, &value, 0, &starts};
     int rc = ol_otlp_each_attribute(msg, field, map_entry_cb, &c);
     if (value.err != OL_OK) rc = value.err;
-    ol_buf_free(&value);
+    if (starts.err != OL_OK) rc = starts.err;
     if (rc == OL_OK) {
+        size_t n = (size_t)c.count, *at = (size_t *)starts.data;
+        const uint8_t *end = scratch->data + scratch->len;
+        /* insertion sort: stable, and maps are small */
+        for (size_t i = 1; i < n; i++) {
+            size_t v = at[i], j = i;
+            ol_slice_t k = staged_key(scratch->data + v, end);
+            while (j > 0 && key_cmp(staged_key(scratch->data + at[j - 1], end), k) > 0) {
+                at[j] = at[j - 1];
+                j--;
+            }
+            at[j] = v;
+        }
         ol_pb_put_varint(out, c.count);
-        ol_buf_append(out, scratch->data + mark, scratch->len - mark);
+        for (size_t i = 0; i < n; i++) {
+            /* an entry runs to the next staged entry (in staging order) */
+            size_t from = at[i], to = scratch->len;
+            for (size_t j = 0; j < n; j++)
+                if (((size_t *)starts.data)[j] > from && ((size_t *)starts.data)[j] < to) to = ((size_t *)starts.data)[j];
+            ol_buf_append(out, scratch->data + from, to - from);
+        }
     }
+    ol_buf_free(&value);
+    ol_buf_free(&starts);
     scratch->len = mark;
     return rc;
 }
@@ -448,7 +228,7 @@ int ol_chb_origin_row(const ol_otlp_origin_t *o, ol_arena_t *a, ol_chb_origin_ro
             else if (kf.number == 2) value = kf.bytes;
         }
         if (ol_slice_eq_cstr(key, "service.name")) {
-            ol_chb_go_as_string(value, &name);
+            ol_sql_go_as_string(value, &name);
             break;
         }
     }
@@ -497,7 +277,7 @@ int ol_chb_span_row(ol_buf_t *out, const ol_otlp_span_t *s, const ol_chb_origin_
     rb_hex_id(out, s->parent_span_id);
     rb_string(out, trace_state);
     rb_string(out, s->name);
-    rb_cstr(out, ol_chb_span_kind_str(s->kind));
+    rb_cstr(out, ol_sql_span_kind_str(s->kind));
     rb_string(out, o->service_name);
     ol_buf_append_slice(out, o->resource_attrs);
     rb_string(out, o->scope_name);
@@ -505,7 +285,7 @@ int ol_chb_span_row(ol_buf_t *out, const ol_otlp_span_t *s, const ol_chb_origin_
     rc = rb_attr_map(out, s->raw, F_SPAN_ATTRIBUTES, scratch);
     if (rc == OL_OK) {
         rb_u64(out, s->end_ns - s->start_ns);
-        rb_cstr(out, ol_chb_status_code_str(s->status_code));
+        rb_cstr(out, ol_sql_status_code_str(s->status_code));
         rb_string(out, pb_last_len(status, F_STATUS_MESSAGE));
         rc = rb_nested_column(out, s->raw, F_SPAN_EVENTS, n_events, F_EVENT_TIME, SUB_TIME, scratch);
     }

@@ -1,7 +1,8 @@
 /*
  * test_otel_row.c - the exporter row conversion (otel_row.c): Go's rendering
- * of attribute values on hand-built AnyValues, and whole rows of the real
- * JS SDK capture (fixtures/otlp/otlp-http-proto.traces.body, content listed in
+ * of attribute values on hand-built AnyValues (src/sql/gostr.c, shared with
+ * Olly's SQL tables), and whole rows of the real JS SDK capture
+ * (fixtures/otlp/otlp-http-proto.traces.body, content listed in
  * fixtures/otlp/README.md) read back column by column from the RowBinary.
  */
 #include <math.h>
@@ -33,7 +34,7 @@ static char *go_string(const ol_buf_t *av)
     static char out[512];
     ol_buf_t b;
     ol_buf_init(&b, OL_MEM_CODEC, 0);
-    ol_chb_go_as_string(ol_buf_slice(av), &b);
+    ol_sql_go_as_string(ol_buf_slice(av), &b);
     snprintf(out, sizeof out, "%.*s", (int)b.len, b.data ? (const char *)b.data : "");
     ol_buf_free(&b);
     return out;
@@ -338,12 +339,12 @@ static void test_fixture_rows(void)
 
 static void test_kind_and_status_names(void)
 {
-    CHECK(!strcmp(ol_chb_span_kind_str(0), "Unspecified"));
-    CHECK(!strcmp(ol_chb_span_kind_str(1), "Internal"));
-    CHECK(!strcmp(ol_chb_span_kind_str(5), "Consumer"));
-    CHECK(!strcmp(ol_chb_span_kind_str(6), ""));
-    CHECK(!strcmp(ol_chb_status_code_str(1), "Ok"));
-    CHECK(!strcmp(ol_chb_status_code_str(3), ""));
+    CHECK(!strcmp(ol_sql_span_kind_str(0), "Unspecified"));
+    CHECK(!strcmp(ol_sql_span_kind_str(1), "Internal"));
+    CHECK(!strcmp(ol_sql_span_kind_str(5), "Consumer"));
+    CHECK(!strcmp(ol_sql_span_kind_str(6), ""));
+    CHECK(!strcmp(ol_sql_status_code_str(1), "Ok"));
+    CHECK(!strcmp(ol_sql_status_code_str(3), ""));
 }
 
 int main(void)

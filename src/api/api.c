@@ -246,6 +246,52 @@ static void ol_route_metric(ol_api_t *api, const ol_http_request_t *req, ol_http
     ol_api_reply(res, ol_query_metric(api->store, &q, &res->body), "metric");
 }
 
+/* POST {"sql": "..."} (or GET ?sql=...): one query of the SQL dialect
+ * (docs/sql.md). A query that does not parse or bind is a 400 saying where
+ * and why; one that hits a bound is a 422 naming it. */
+static void ol_route_query(ol_api_t *api, const ol_http_request_t *req, ol_http_response_t *res)
+{
+    ol_slice_t sql = OL_SLICE_NULL;
+    if (ol_slice_eq_cstr(req->method, "POST")) {
+        if (req->body_status != OL_OK) {
+            ol_api_error(res, 413, "request body too large");
+            return;
+        }
+        ol_json_doc_t doc;
+        ol_err_t jerr;
+        if (ol_json_parse(req->body, req->arena, &doc, &jerr) != OL_OK || doc.n == 0 || doc.toks[0].kind != OL_JSON_OBJECT) {
+            ol_api_error(res, 400, "body: expected a JSON object {\"sql\": \"SELECT ...\"}");
+            return;
+        }
+        uint32_t v = ol_json_object_get(&doc, 0, "sql");
+        if (!v || doc.toks[v].kind != OL_JSON_STRING || ol_json_unescape(&doc.toks[v], req->arena, &sql) != OL_OK) {
+            ol_api_error(res, 400, "body: field 'sql' must be a string holding the query");
+            return;
+        }
+    } else {
+        sql = ol_param(req, "sql");
+    }
+    if (!sql.len) {
+        ol_api_error(res, 400, "no query: POST {\"sql\": \"SELECT ...\"} or GET ?sql=SELECT...");
+        return;
+    }
+    ol_err_t err;
+    err.msg[0] = 0;
+    atomic_fetch_add(&api->sql_queries, 1);
+    int rc = ol_sql_run(api->store, (const char *)sql.ptr, sql.len, &api->sql_limits, 0, &res->body, NULL, &err);
+    if (rc == OL_OK) {
+        res->status = 200;
+        ol_http_response_header(res, "Content-Type", "application/json");
+        return;
+    }
+    atomic_fetch_add(&api->sql_errors, 1);
+    if (rc == OL_CORRUPT) ol_api_error(res, 400, "%s", err.msg);
+    else if (rc == OL_LIMIT) {
+        atomic_fetch_add(&api->sql_limited, 1);
+        ol_api_error(res, 422, "%s", err.msg);
+    } else ol_api_error(res, 500, "query failed: %s%s%s", ol_rc_str(rc), err.msg[0] ? ": " : "", err.msg);
+}
+
 static void ol_route_metrics_text(ol_api_t *api, ol_http_response_t *res)
 {
     ol_buf_t *b = &res->body;
@@ -292,6 +338,14 @@ static void ol_route_metrics_text(ol_api_t *api, ol_http_response_t *res)
                          "# TYPE olly_connections_rejected_total counter\nolly_connections_rejected_total %llu\n",
                       (unsigned long long)ss.connections_active, (unsigned long long)ss.connections_rejected);
     }
+    ol_buf_printf(b, "# HELP olly_sql_queries_total SQL queries received.\n# TYPE olly_sql_queries_total counter\n"
+                     "olly_sql_queries_total %llu\n"
+                     "# HELP olly_sql_errors_total SQL queries that failed (syntax, binding, bounds, errors).\n"
+                     "# TYPE olly_sql_errors_total counter\nolly_sql_errors_total %llu\n"
+                     "# HELP olly_sql_limited_total SQL queries stopped by a bound (rows, time range, run time, size).\n"
+                     "# TYPE olly_sql_limited_total counter\nolly_sql_limited_total %llu\n",
+                  (unsigned long long)atomic_load(&api->sql_queries), (unsigned long long)atomic_load(&api->sql_errors),
+                  (unsigned long long)atomic_load(&api->sql_limited));
     for (int t = 0; t < OL_MEM__COUNT; t++) {
         if (t == 0)
             ol_buf_printf(b, "# HELP olly_memory_bytes Heap bytes in use per subsystem.\n# TYPE olly_memory_bytes gauge\n");
@@ -332,10 +386,12 @@ void ol_api_http(void *ud, const ol_http_request_t *req, ol_http_response_t *res
         ol_http_response_header(res, "Access-Control-Allow-Headers", "Authorization, Content-Type");
         return;
     }
-    if (!ol_slice_eq_cstr(req->method, "GET") && !ol_slice_eq_cstr(req->method, "HEAD")) {
+    bool is_query = ol_slice_eq_cstr(p, "/api/v1/query");
+    if (!ol_slice_eq_cstr(req->method, "GET") && !ol_slice_eq_cstr(req->method, "HEAD") &&
+        !(is_query && ol_slice_eq_cstr(req->method, "POST"))) {
         ol_api_error(res, 405, "method %.*s not allowed here", (int)OL_MIN(req->method.len, 16),
                      (const char *)req->method.ptr);
-        ol_http_response_header(res, "Allow", "GET");
+        ol_http_response_header(res, "Allow", is_query ? "GET, POST" : "GET");
         return;
     }
     if (ol_slice_eq_cstr(p, "/healthz")) {
@@ -372,7 +428,8 @@ void ol_api_http(void *ud, const ol_http_request_t *req, ol_http_response_t *res
         return;
     }
     ol_slice_t rest;
-    if (ol_slice_eq_cstr(tail, "traces")) ol_route_traces(api, req, res);
+    if (ol_slice_eq_cstr(tail, "query")) ol_route_query(api, req, res);
+    else if (ol_slice_eq_cstr(tail, "traces")) ol_route_traces(api, req, res);
     else if (ol_prefix(tail, "traces/", &rest)) ol_route_trace(api, req, res, rest);
     else if (ol_slice_eq_cstr(tail, "services")) ol_api_reply(res, ol_query_services(api->store, &res->body), "services");
     else if (ol_slice_eq_cstr(tail, "logs")) ol_route_logs(api, req, res);

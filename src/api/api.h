@@ -7,8 +7,11 @@
 #ifndef OL_API_API_H
 #define OL_API_API_H
 
+#include <stdatomic.h>
+
 #include "ingest/ingest.h"
 #include "net/server.h"
+#include "sql/sql.h"
 #include "store/store.h"
 
 typedef struct ol_api {
@@ -17,6 +20,8 @@ typedef struct ol_api {
     ol_server_t *server;
     const char *token; /* bearer token for /api/v1/..., NULL = open */
     uint64_t started_ns;
+    ol_sql_limits_t sql_limits; /* bounds on POST /api/v1/query (0 = defaults) */
+    _Atomic uint64_t sql_queries, sql_errors, sql_limited;
 } ol_api_t;
 
 void ol_api_http(void *api, const ol_http_request_t *req, ol_http_response_t *res);

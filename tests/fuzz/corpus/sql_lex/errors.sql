@@ -1,0 +1,1 @@
+SELECT a b c FORM t WHERE 'unclosed

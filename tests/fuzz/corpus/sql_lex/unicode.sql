@@ -1,0 +1,1 @@
+SELECT 'café', `名前` FROM　t

@@ -1,0 +1,2 @@
+SELECT CASE WHEN Duration > 1e9 THEN 'slow' WHEN Duration > 1e8 THEN 'ok' ELSE 'fast' END AS bucket,
+  CASE StatusCode WHEN 'Error' THEN 1 ELSE 0 END, count(DISTINCT TraceId) FROM otel_traces GROUP BY 1, 2

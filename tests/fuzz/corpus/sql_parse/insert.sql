@@ -1,0 +1,1 @@
+INSERT INTO otel_traces VALUES (1)

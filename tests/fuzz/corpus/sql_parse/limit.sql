@@ -1,0 +1,1 @@
+SELECT DISTINCT ServiceName FROM otel_traces LIMIT 10, 20

@@ -134,6 +134,23 @@ static uint32_t fold_cp(uint32_t c)
 
 static inline uint8_t lc(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
 
+/* memmem, faster on the short haystacks of telemetry attributes: glibc's
+ * two-way search pays a setup per call that a first-byte scan does not. */
+static inline const uint8_t *find(const uint8_t *h, size_t hn, const uint8_t *nd, size_t nn)
+{
+    if (nn == 0) return h;
+    if (nn > hn) return NULL;
+    if (hn > 256) return memmem(h, hn, nd, nn);
+    const uint8_t *p = h, *last = h + (hn - nn);
+    while (p <= last) {
+        p = memchr(p, nd[0], (size_t)(last - p) + 1);
+        if (!p) return NULL;
+        if (memcmp(p + 1, nd + 1, nn - 1) == 0) return p;
+        p++;
+    }
+    return NULL;
+}
+
 /* ---- common checks ---- */
 
 static bool is_str(ol_sql_type_t t) { return t == OL_SQL_STRING; }
@@ -317,7 +334,7 @@ static int position_exec(OL_SQL_EXEC_ARGS)
             out->i[r] = (int64_t)start;
             continue;
         }
-        const uint8_t *f = memmem(s.ptr + start - 1, s.len - (start - 1), p.ptr, p.len);
+        const uint8_t *f = find(s.ptr + start - 1, s.len - (start - 1), p.ptr, p.len);
         out->i[r] = f ? (int64_t)(f - s.ptr) + 1 : 0;
     }
     return OL_OK;
@@ -380,7 +397,7 @@ static size_t count_occ(ol_slice_t s, ol_slice_t p)
     size_t c = 0, i = 0;
     if (!p.len) return 0;
     while (i + p.len <= s.len) {
-        const uint8_t *f = memmem(s.ptr + i, s.len - i, p.ptr, p.len);
+        const uint8_t *f = find(s.ptr + i, s.len - i, p.ptr, p.len);
         if (!f) break;
         c++;
         i = (size_t)(f - s.ptr) + p.len;
@@ -403,14 +420,14 @@ static int replace_exec(OL_SQL_EXEC_ARGS)
     if (total && !buf) return OL_NOMEM;
     for (uint32_t r = 0; r < rows; r++) {
         ol_slice_t s = v->s[ol_sql_row(v, r)], f = fv->s[ol_sql_row(fv, r)], t = tv->s[ol_sql_row(tv, r)];
-        if (!f.len || !memmem(s.ptr, s.len, f.ptr, f.len)) {
+        if (!f.len || !find(s.ptr, s.len, f.ptr, f.len)) {
             out->s[r] = s;
             continue;
         }
         uint8_t *start = buf;
         size_t i = 0;
         for (;;) {
-            const uint8_t *m = i + f.len <= s.len ? memmem(s.ptr + i, s.len - i, f.ptr, f.len) : NULL;
+            const uint8_t *m = i + f.len <= s.len ? find(s.ptr + i, s.len - i, f.ptr, f.len) : NULL;
             size_t upto = m ? (size_t)(m - s.ptr) : s.len;
             memcpy(buf, s.ptr + i, upto - i);
             buf += upto - i;
@@ -640,7 +657,7 @@ static bool like_match(const like_pat_t *lp, ol_slice_t s)
     case LK_SUFFIX:
         return s.len >= l.len &&
                (lp->ci ? eq_ci(s.ptr + s.len - l.len, l.ptr, l.len) : memcmp(s.ptr + s.len - l.len, l.ptr, l.len) == 0);
-    case LK_SUBSTR: return lp->ci ? find_ci(s, l) : memmem(s.ptr, s.len, l.ptr, l.len) != NULL;
+    case LK_SUBSTR: return lp->ci ? find_ci(s, l) : find(s.ptr, s.len, l.ptr, l.len) != NULL;
     default: return like_general(lp, s.ptr, s.len);
     }
 }
@@ -684,7 +701,7 @@ static int like_run(int which, OL_SQL_EXEC_ARGS)
             size_t ll = lp.lit.len;
             for (uint32_t r = 0; r < rows; r++) {
                 ol_slice_t s = v->s[ol_sql_row(v, r)];
-                out->i[r] = (memmem(s.ptr, s.len, lit, ll) != NULL) == yes;
+                out->i[r] = (find(s.ptr, s.len, lit, ll) != NULL) == yes;
             }
             return OL_OK;
         }
@@ -1049,7 +1066,8 @@ static int mapvalues_type(OL_SQL_TYPE_ARGS)
     return rc;
 }
 
-/* The keys or values as an Array(String) over the same entries (no copy). */
+/* The keys or values as an Array(String) over the same entries (no copy;
+ * a constant map comes with rows = 1, being the only argument). */
 static int map_part_exec(bool keys, OL_SQL_EXEC_ARGS)
 {
     const ol_sql_vec_t *m = &args[0];
@@ -1059,23 +1077,6 @@ static int map_part_exec(bool keys, OL_SQL_EXEC_ARGS)
     out->n = m->n;
     out->off = m->off;
     out->vals = keys ? m->keys : m->vals;
-    if (m->is_const && rows > 1) { /* one map for every row: repeat its offsets */
-        const ol_sql_vec_t *src[1] = {m};
-        (void)src;
-        uint32_t *off = ol_arena_alloc(cx->arena, ((size_t)rows + 1) * sizeof *off);
-        if (!off) return OL_NOMEM;
-        uint32_t len = m->off[1] - m->off[0];
-        ol_sql_vec_t *vals = ol_arena_calloc(cx->arena, sizeof *vals);
-        if (!vals) return OL_NOMEM;
-        int rc = ol_sql_vec_alloc(cx, vals, OL_SQL_STRING, rows * len);
-        if (rc != OL_OK) return rc;
-        for (uint32_t r = 0; r <= rows; r++) off[r] = r * len;
-        for (uint32_t r = 0; r < rows; r++)
-            memcpy(vals->s + (size_t)r * len, (keys ? m->keys : m->vals)->s + m->off[0], len * sizeof *vals->s);
-        out->off = off;
-        out->vals = vals;
-        out->n = rows;
-    }
     return OL_OK;
 }
 

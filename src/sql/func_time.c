@@ -499,6 +499,14 @@ static int start_type(int which, OL_SQL_TYPE_ARGS)
     return OL_OK;
 }
 
+static inline __attribute__((always_inline)) void start_dt64(const int64_t *x, uint32_t rows, int64_t u, int64_t *o)
+{
+    for (uint32_t r = 0; r < rows; r++) {
+        int64_t s = x[r] / NS_PER_SEC;
+        o[r] = s >= 0 ? s - s % u : wrap_datetime(s - (s % u + u) % u);
+    }
+}
+
 static int start_exec(int which, OL_SQL_EXEC_ARGS)
 {
     const ol_sql_vec_t *v = &args[0];
@@ -513,9 +521,12 @@ static int start_exec(int which, OL_SQL_EXEC_ARGS)
     } else if (v->type == OL_SQL_DATETIME) {
         for (uint32_t r = 0; r < rows; r++) o[r] = v->i[r] - v->i[r] % u; /* never negative */
     } else if (v->type == OL_SQL_DATETIME64) {
-        for (uint32_t r = 0; r < rows; r++) {
-            int64_t s = v->i[r] / NS_PER_SEC;
-            o[r] = wrap_datetime(s - (s % u + u) % u);
+        switch (u) { /* constant divisors, so the divisions become multiplications */
+        case 60: start_dt64(v->i, rows, 60, o); break;
+        case 300: start_dt64(v->i, rows, 300, o); break;
+        case 900: start_dt64(v->i, rows, 900, o); break;
+        case 3600: start_dt64(v->i, rows, 3600, o); break;
+        default: start_dt64(v->i, rows, 86400, o); break;
         }
     } else {
         for (uint32_t r = 0; r < rows; r++) o[r] = wrap_datetime(v->i[r] * 86400);
@@ -831,6 +842,25 @@ static int fromunixnano_exec(OL_SQL_EXEC_ARGS)
     return OL_OK;
 }
 
+/* fromUnixTimestamp64Milli: ClickHouse returns DateTime64(3); Olly has one
+ * DateTime64, of nanoseconds, so the value is the same instant and compares
+ * equal, but is printed with nine fraction digits instead of three. */
+static int fromunixmilli_type(OL_SQL_TYPE_ARGS)
+{
+    if (!ol_sql_type_is_int(args[0])) return ol_sql_arg_err(err, "fromUnixTimestamp64Milli", 1, args[0], "an integer");
+    *out = OL_SQL_DATETIME64;
+    return OL_OK;
+}
+
+static int fromunixmilli_exec(OL_SQL_EXEC_ARGS)
+{
+    const ol_sql_vec_t *v = &args[0];
+    int rc = ol_sql_out(cx, out, rows);
+    if (rc != OL_OK) return rc;
+    for (uint32_t r = 0; r < rows; r++) out->i[r] = (int64_t)((uint64_t)v->i[ol_sql_row(v, r)] * 1000000u);
+    return OL_OK;
+}
+
 /* ---- parts ---- */
 
 typedef enum { P_YYYYMMDD, P_YEAR, P_MONTH, P_DAY, P_DOW, P_HOUR, P_MINUTE, P_SECOND } part_t;
@@ -949,6 +979,7 @@ const ol_sql_func_t ol_sql_funcs_time[] = {
     {"toUnixTimestamp64Nano", 1, 1, false, tounix64_type, tounixnano_exec},
     {"toUnixTimestamp64Milli", 1, 1, false, tounix64_type, tounixmilli_exec},
     {"fromUnixTimestamp64Nano", 1, 1, false, fromunixnano_type, fromunixnano_exec},
+    {"fromUnixTimestamp64Milli", 1, 1, false, fromunixmilli_type, fromunixmilli_exec},
     {"toYYYYMMDD", 1, 1, false, yyyymmdd_type, yyyymmdd_exec},
     {"toYear", 1, 1, false, year_type, year_exec},
     {"toMonth", 1, 1, false, month_type, month_exec},

@@ -8,6 +8,10 @@
 #include "chdb_api.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int ol_chb_api_load(ol_chb_api_t *api, const char *path, ol_err_t *err)
 {
@@ -52,4 +56,21 @@ int ol_chb_api_load(ol_chb_api_t *api, const char *path, ol_err_t *err)
         memcpy((char *)api + syms[i].offset, &fn, sizeof fn);
     }
     return OL_OK;
+}
+
+const char *ol_chb_default_lib(const char *bench_from_exe)
+{
+    static char path[4200];
+    const char *env = getenv("CHDB_LIB");
+    if (env && *env) return env;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        snprintf(path, sizeof path, "%s/%s/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so", exe, bench_from_exe);
+        if (access(path, R_OK) == 0) return path;
+    }
+    return "bench/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so";
 }

@@ -62,4 +62,10 @@ typedef struct ol_chb_api {
  * err naming the missing file or symbol. */
 int ol_chb_api_load(ol_chb_api_t *api, const char *path, ol_err_t *err);
 
+/* Where libchdb.so is: $CHDB_LIB, else bench/node_modules/... found from
+ * the running executable's directory through `bench_from_exe` (the relative
+ * path from it to bench/, e.g. ".." for bench/chdb/build), else that path
+ * relative to the project root. Static storage. */
+const char *ol_chb_default_lib(const char *bench_from_exe);
+
 #endif

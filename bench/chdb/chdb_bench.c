@@ -1164,22 +1164,6 @@ static void usage(void)
             "                    search parameters); chDB is not loaded\n");
 }
 
-static const char *default_lib(void)
-{
-    static char path[4200];
-    const char *env = getenv("CHDB_LIB");
-    if (env && *env) return env;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        snprintf(path, sizeof path, "%s/../../node_modules/@chdb/lib-linux-x64-gnu/libchdb.so", exe);
-        if (access(path, R_OK) == 0) return path;
-    }
-    return "bench/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so";
-}
 
 static int parse_opts(int argc, char **argv, opts_t *o)
 {
@@ -1216,7 +1200,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         } else return OL_ERR;
     }
     if (!o->input || (o->attr_value && !o->attr_key)) return OL_ERR;
-    if (!o->lib) o->lib = default_lib();
+    if (!o->lib) o->lib = ol_chb_default_lib("../.."); /* bench/chdb/build -> bench */
     return OL_OK;
 }
 

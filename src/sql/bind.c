@@ -110,18 +110,12 @@ static const char *unit_func(ol_sql_unit_t u)
 
 static void text_float(double f, ol_buf_t *o)
 {
-    char tmp[40];
-    if (isnan(f)) { ol_buf_append_cstr(o, "nan"); return; }
-    if (isinf(f)) { ol_buf_append_cstr(o, f < 0 ? "-inf" : "inf"); return; }
     if (f == floor(f) && fabs(f) < 1e15) { /* ClickHouse writes 1e6 as 1000000. */
         ol_buf_printf(o, "%.0f.", f);
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, f);
-        if (strtod(tmp, NULL) == f) break;
-    }
-    ol_buf_append_cstr(o, tmp);
+    char tmp[32];
+    ol_buf_append(o, tmp, ol_sql_format_float(f, tmp));
 }
 
 static void text_string(ol_slice_t s, ol_buf_t *o)

@@ -151,16 +151,8 @@ static void render_float(double f, ol_buf_t *b)
         ol_buf_append_cstr(b, "null");
         return;
     }
-    char tmp[40];
-    if (f == (double)(int64_t)f && fabs(f) < 1e17) {
-        snprintf(tmp, sizeof tmp, "%.0f", f);
-    } else {
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(tmp, sizeof tmp, "%.*g", prec, f);
-            if (strtod(tmp, NULL) == f) break;
-        }
-    }
-    ol_buf_append_cstr(b, tmp);
+    char tmp[32];
+    ol_buf_append(b, tmp, ol_sql_format_float(f, tmp));
 }
 
 void ol_sql_render_value(const ol_sql_vec_t *v, uint32_t r, ol_buf_t *b)

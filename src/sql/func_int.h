@@ -88,9 +88,6 @@ int ol_sql_take(ol_sql_ctx_t *cx, ol_sql_type_t t, const ol_sql_vec_t *const *sr
 
 /* ---- text ---- */
 
-/* A Float64 as ClickHouse writes it (shortest round trip, plain notation for
- * 1e-7 <= |v| < 1e21, "1e21", "nan", "inf", "-0"). Returns the length. */
-size_t ol_sql_format_float(double v, char out[32]);
 /* Appends row r of v as toString writes it (quoted=false) or as an element
  * inside an array/map text (quoted=true: strings and times in '...'). */
 typedef struct ol_sql_sbuf {

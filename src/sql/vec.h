@@ -122,6 +122,10 @@ typedef struct ol_sql_func {
 /* The function of this name (exact case, or any case for any_case ones), or NULL. */
 const ol_sql_func_t *ol_sql_func_find(ol_slice_t name);
 
+/* A Float64 as ClickHouse writes it (shortest round trip, plain notation for
+ * 1e-7 <= |v| < 1e21, "1e21", "nan", "inf", "-0"). Returns the length. */
+size_t ol_sql_format_float(double v, char out[32]);
+
 /* Parses a ClickHouse date/time text ('YYYY-MM-DD', 'YYYY-MM-DD hh:mm:ss',
  * with an optional fraction of up to 9 digits), UTC, into nanoseconds since
  * the epoch. OL_OK or OL_CORRUPT. */

@@ -137,23 +137,6 @@ static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *
     return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-static const char *default_lib(void)
-{
-    static char path[4200];
-    const char *env = getenv("CHDB_LIB");
-    if (env && *env) return env;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        /* tests/sql/build/sqldiff -> bench/node_modules */
-        snprintf(path, sizeof path, "%s/../../../bench/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so", exe);
-        if (access(path, R_OK) == 0) return path;
-    }
-    return "bench/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so";
-}
 
 /* ---- loading ---- */
 
@@ -790,7 +773,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         else if (!strcmp(a, "--show") && num) o->show = (uint32_t)u, i++;
         else return OL_ERR;
     }
-    if (!o->lib) o->lib = default_lib();
+    if (!o->lib) o->lib = ol_chb_default_lib("../../../bench"); /* tests/sql/build -> bench */
     if (!o->shared) o->shared = getenv("OLLY_SHARED");
     return OL_OK;
 }

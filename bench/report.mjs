@@ -144,6 +144,23 @@ if (run.clickhouse === '1') {
   }
 }
 
+// ---- the RED query (red_bench --json) ----
+// {"spans","spans_in_hour","services","runs","sql","sql_clickhouse","clickhouse_exact_ok",
+//  "paths":[{"name","what","latency":{p50_ms,p99_ms,...},"answer_ok","quantiles_checked",
+//            "max_quantile_deviation","rows_scanned","bytes_scanned","problem"}],"answer":[...]}
+const red = run.red === '1' ? json('red.out') : null;
+const redPath = (name) => red?.paths?.find((p) => p.name === name) ?? null;
+if (run.red === '1') {
+  if (!red) problem('RED query: no figures from red_bench');
+  else {
+    if (red.spans < num(run.red_spans) || !red.spans_in_hour) problem(`RED query: ${red.spans} spans generated (${red.spans_in_hour} in the hour), ${run.red_spans} asked for`);
+    for (const p of red.paths) if (!p.answer_ok) problem(`RED query, ${p.name}: a wrong answer (${p.problem})`);
+    if (run.clickhouse === '1' && !red.clickhouse_exact_ok) problem('RED query: ClickHouse\'s exact quantiles differ from the bench\'s own');
+    for (const n of ['olly-parts', ...(run.clickhouse === '1' ? ['clickhouse'] : [])])
+      if (!redPath(n)) problem(`RED query: no ${n} run`);
+  }
+}
+
 // ---- table ----
 const f0 = (v) => (v === null || v === undefined || Number.isNaN(v) ? '-' : Math.round(v).toLocaleString('en-US'));
 const f1 = (v) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(1));
@@ -192,6 +209,18 @@ for (const p of ['interval', 'always']) {
   if (olly[p].restart_store_log) lines.push(`Olly (${p}) restart: ${olly[p].restart_store_log}`);
 }
 
+if (red) {
+  lines.push('');
+  lines.push(`RED query: ${f0(red.spans_in_hour)} spans over one hour, ${red.services} services, ${red.runs} runs per path (after one unmeasured run), ` +
+    'wall time of the call in the same process:');
+  for (const p of red.paths) {
+    const note = p.quantiles_checked ? `answer ${p.answer_ok ? 'exact' : 'WRONG'}` : `quantiles sampled, up to ${(100 * p.max_quantile_deviation).toFixed(2)}% from exact`;
+    lines.push(`  ${p.name.padEnd(11)} p50/p99 ${pp(p.latency).padStart(20)} ms   ${note}` +
+      (p.rows_scanned ? `; rowsScanned ${f0(p.rows_scanned)}, bytesScanned ${f0(p.bytes_scanned)}` : ''));
+  }
+  lines.push(`  ${red.sql}`);
+}
+
 // Targets: reported, never asserted.
 const ratio = (a, b) => (a && b ? a / b : null);
 const targets = {
@@ -200,6 +229,7 @@ const targets = {
   bytes_vs_clickhouse: { value: ratio(oi.storage.bytes_per_span, ch?.storage?.total_bytes_on_disk_per_span), target: '<= 0.5' },
   trace_by_id_p99_ms: { value: oi.read?.trace_by_id?.latency?.p99_ms ?? null, target: '<= 10' },
   search_p50_vs_clickhouse: { value: ratio(oi.read?.search?.latency?.p50_ms, ch?.search?.latency?.p50_ms), target: '<= 1' },
+  red_p50_vs_clickhouse: { value: ratio(redPath('olly-parts')?.latency?.p50_ms, redPath('clickhouse')?.latency?.p50_ms), target: '<= 1' },
 };
 lines.push('');
 lines.push('Targets (figures only; timing is never asserted):');
@@ -207,6 +237,7 @@ lines.push(`  ingest Olly/ClickHouse       ${f2(targets.ingest_vs_clickhouse.val
 lines.push(`  bytes/span Olly/ClickHouse   ${f2(targets.bytes_vs_clickhouse.value)}   target <= 0.5`);
 lines.push(`  trace by id p99 (Olly)       ${f2(targets.trace_by_id_p99_ms.value)} ms   target <= 10 ms`);
 lines.push(`  search p50 Olly/ClickHouse   ${f2(targets.search_p50_vs_clickhouse.value)}   target <= 1`);
+lines.push(`  RED query p50 Olly/ClickHouse ${f2(targets.red_p50_vs_clickhouse.value)}   target <= 1 (Olly from parts)`);
 lines.push('');
 lines.push(`Machine: ${machine.nproc} CPUs (${machine.cpu}), ${f1(Number(machine.ram_bytes) / 2 ** 30)} GiB RAM, ${machine.kernel}, ` +
   `load average at the end ${machine.loadavg_end}; ${machine.olly_version}, ${machine.git_commit}; ${machine.compiler}`);
@@ -228,6 +259,7 @@ const result = {
   olly_live_loadgen: live,
   olly_replay_1_connection: oneConn,
   clickhouse: ch,
+  red,
   targets,
   commands,
   failures: [...scriptFailures, ...problems],

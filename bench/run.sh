@@ -16,7 +16,10 @@
 #    on fresh servers (ingest only);
 # 4. ClickHouse: chdb_bench on FILE (in-process chDB, the OpenTelemetry Collector
 #    exporter's otel_traces schema);
-# 5. one side-by-side table on stdout, everything as JSON in --out.
+# 5. the RED query (count, error rate, p50/p95/p99 per service over an hour of spans) on Olly's
+#    store (head and parts, through ol_sql_run) and on ClickHouse, in one process:
+#    bench/chdb/build/red_bench, every answer checked against the bench's own;
+# 6. one side-by-side table on stdout, everything as JSON in --out.
 #
 # Exit status 0 when every step worked and every answer was right (span counts of each
 # trace, a search that finds something); never depends on timing. --short runs tiny
@@ -25,11 +28,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 
-SHORT=0 SPANS="" OUT="" KEEP=0 LOOKUPS="" SEARCHES="" CONNS=2 SPR=2000 SEED=1 CHDB=1
+SHORT=0 SPANS="" OUT="" KEEP=0 LOOKUPS="" SEARCHES="" CONNS=2 SPR=2000 SEED=1 CHDB=1 RED=1 RED_SPANS="" RED_RUNS=""
 usage() {
   cat >&2 <<'EOF'
 usage: bench/run.sh [--short] [--spans N] [--out FILE] [--keep] [--lookups K] [--searches R]
                     [--connections C] [--spans-per-request S] [--seed N] [--no-clickhouse]
+                    [--red-spans N] [--red-runs R] [--no-red]
   --short              tiny sizes (20,000 spans, 50 lookups, 5 searches): the test-suite mode
   --spans N            spans to load into both stores (default 200,000)
   --out FILE           write every figure as JSON (default: bench/build/results.json)
@@ -40,6 +44,9 @@ usage: bench/run.sh [--short] [--spans N] [--out FILE] [--keep] [--lookups K] [-
   --spans-per-request S  spans per request = per ClickHouse INSERT (default 2000)
   --seed N             load generator seed (default 1)
   --no-clickhouse      Olly only (not allowed with --short)
+  --red-spans N        spans of the RED query run, over one hour (default 1,000,000; --short 20,000)
+  --red-runs R         measured runs of the RED query per path (default 20; --short 3)
+  --no-red             skip the RED query run
 EOF
   exit 2
 }
@@ -55,18 +62,22 @@ while [ $# -gt 0 ]; do
     --spans-per-request) SPR="${2:-}"; shift ;;
     --seed) SEED="${2:-}"; shift ;;
     --no-clickhouse) CHDB=0 ;;
+    --red-spans) RED_SPANS="${2:-}"; shift ;;
+    --red-runs) RED_RUNS="${2:-}"; shift ;;
+    --no-red) RED=0 ;;
     -h|--help) usage ;;
     *) echo "bench: unknown argument $1" >&2; usage ;;
   esac
   shift
 done
 if [ "$SHORT" = 1 ]; then
-  SPANS=${SPANS:-20000} LOOKUPS=${LOOKUPS:-50} SEARCHES=${SEARCHES:-5}
+  SPANS=${SPANS:-20000} LOOKUPS=${LOOKUPS:-50} SEARCHES=${SEARCHES:-5} RED_SPANS=${RED_SPANS:-20000} RED_RUNS=${RED_RUNS:-3}
   [ "$CHDB" = 1 ] || { echo "bench: --short always runs the ClickHouse side" >&2; exit 2; }
+  [ "$RED" = 1 ] || { echo "bench: --short always runs the RED query" >&2; exit 2; }
 else
-  SPANS=${SPANS:-200000} LOOKUPS=${LOOKUPS:-200} SEARCHES=${SEARCHES:-20}
+  SPANS=${SPANS:-200000} LOOKUPS=${LOOKUPS:-200} SEARCHES=${SEARCHES:-20} RED_SPANS=${RED_SPANS:-1000000} RED_RUNS=${RED_RUNS:-20}
 fi
-for v in "$SPANS" "$LOOKUPS" "$SEARCHES" "$CONNS" "$SPR" "$SEED"; do
+for v in "$SPANS" "$LOOKUPS" "$SEARCHES" "$CONNS" "$SPR" "$SEED" "$RED_SPANS" "$RED_RUNS"; do
   [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] || { echo "bench: numbers must be positive integers" >&2; usage; }
 done
 REQUESTS=$(( (SPANS + SPR - 1) / SPR ))
@@ -77,6 +88,7 @@ OLLY=$ROOT/build/olly
 SEND=$ROOT/bench/build/olly_send
 READ=$ROOT/bench/build/olly_read
 CHB=$ROOT/bench/chdb/build/chdb_bench
+REDB=$ROOT/bench/chdb/build/red_bench
 CHDB_LIB=$ROOT/bench/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
 
 FAILS=()
@@ -145,7 +157,7 @@ if [ "$CHDB" = 1 ]; then
     fi
   fi
 fi
-[ -x "$OLLY" ] && [ -x "$SEND" ] && [ -x "$READ" ] && [ -x "$CHB" ] || finish
+[ -x "$OLLY" ] && [ -x "$SEND" ] && [ -x "$READ" ] && [ -x "$CHB" ] && [ -x "$REDB" ] || finish
 
 # ---- 2. the spans ----
 SPANS_FILE=$WORK/spans.bin
@@ -264,7 +276,15 @@ elif [ "$SHORT" = 1 ]; then
   fail "the ClickHouse side did not run"
 fi
 
-# ---- 5. report ----
+# ---- 5. the RED query ----
+if [ "$RED" = 1 ]; then
+  log "RED query: $RED_SPANS spans over an hour, Olly (head, parts) and ClickHouse, $RED_RUNS runs each"
+  nochb=(); [ "$CHDB" = 1 ] || nochb=(--no-clickhouse)
+  run red "$REDB" --spans "$RED_SPANS" --runs "$RED_RUNS" --seed "$SEED" --spans-per-request "$SPR" --lib "$CHDB_LIB" \
+    --json "${nochb[@]}" || { tail -20 "$WORK/red.err" >&2; fail "red_bench: a wrong answer or a failed step"; }
+fi
+
+# ---- 6. report ----
 meta machine nproc "$(nproc)"
 meta machine cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 meta machine ram_bytes "$(awk '/^MemTotal/ {printf "%.0f\n", $2 * 1024}' /proc/meminfo)"
@@ -282,6 +302,9 @@ meta run lookups "$LOOKUPS"
 meta run searches "$SEARCHES"
 meta run connections "$CONNS"
 meta run clickhouse "$CHDB"
+meta run red "$RED"
+meta run red_spans "$RED_SPANS"
+meta run red_runs "$RED_RUNS"
 meta run date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 mkdir -p "$(dirname "$OUT")"
 printf '%s\n' "${FAILS[@]}" >"$WORK/failures.txt"

@@ -14,6 +14,7 @@
 #include "codec/json.h"
 #include "core/util.h"
 #include "query/read.h"
+#include "query/exemplars.h"
 
 #define OL_HOUR_NS (3600ull * 1000000000ull)
 
@@ -292,12 +293,100 @@ static void ol_route_query(ol_api_t *api, const ol_http_request_t *req, ol_http_
     } else ol_api_error(res, 500, "query failed: %s%s%s", ol_rc_str(rc), err.msg[0] ? ": " : "", err.msg);
 }
 
+/* A processor's answer: OL_CORRUPT is the caller's mistake (400, err says
+ * what), OL_NOTFOUND a 404, the rest as ol_api_reply. */
+static void ol_api_reply_err(ol_http_response_t *res, int rc, const ol_err_t *err, const char *what)
+{
+    if (rc == OL_CORRUPT) ol_api_error(res, 400, "%s", err->msg[0] ? err->msg : "bad request");
+    else if (rc == OL_NOTFOUND && err->msg[0]) ol_api_error(res, 404, "%s", err->msg);
+    else ol_api_reply(res, rc, what);
+}
+
+static bool ol_api_pipeline_on(ol_api_t *api, ol_http_response_t *res)
+{
+    if (api->pipeline) return true;
+    ol_api_error(res, 503, "the processing pipeline is not running");
+    return false;
+}
+
+static void ol_route_service_map(ol_api_t *api, const ol_http_request_t *req, ol_http_response_t *res)
+{
+    uint64_t start, end;
+    if (!ol_api_range(req, res, &start, &end) || !ol_api_pipeline_on(api, res)) return;
+    ol_err_t err = {{0}};
+    int rc = ol_red_service_map(ol_pipeline_red(api->pipeline), start, end, &res->body, &err);
+    ol_api_reply_err(res, rc, &err, "service map");
+}
+
+/* GET /api/v1/services/{name}?start=&end=&step= (step in seconds, 0 = chosen). */
+static void ol_route_service(ol_api_t *api, const ol_http_request_t *req, ol_http_response_t *res, ol_slice_t tail)
+{
+    uint64_t start, end, step_s;
+    if (!ol_api_range(req, res, &start, &end) || !ol_api_uint(req, res, "step", 0, 86400, &step_s) ||
+        !ol_api_pipeline_on(api, res))
+        return;
+    ol_slice_t name = ol_url_decode(tail, req->arena);
+    if (!name.len) {
+        ol_api_error(res, 400, "service name missing: GET /api/v1/services/{name}");
+        return;
+    }
+    ol_err_t err = {{0}};
+    int rc = ol_red_service(ol_pipeline_red(api->pipeline), name, start, end, step_s * 1000000000ull, &res->body, &err);
+    ol_api_reply_err(res, rc, &err, "service");
+}
+
+/* GET /api/v1/correlate/{id} and /api/v1/correlate/{id}/timeline */
+static void ol_route_correlate(ol_api_t *api, const ol_http_request_t *req, ol_http_response_t *res, ol_slice_t tail)
+{
+    if (!ol_api_pipeline_on(api, res)) return;
+    bool timeline = false;
+    static const char suffix[] = "/timeline";
+    if (tail.len > sizeof suffix - 1 &&
+        memcmp(tail.ptr + tail.len - (sizeof suffix - 1), suffix, sizeof suffix - 1) == 0) {
+        timeline = true;
+        tail.len -= sizeof suffix - 1;
+    }
+    ol_slice_t id = ol_url_decode(tail, req->arena);
+    ol_err_t err = {{0}};
+    int rc = ol_correlate_query(ol_pipeline_correlate(api->pipeline), id, timeline, &res->body, &err);
+    ol_api_reply_err(res, rc, &err, "correlation id");
+}
+
+/* GET /api/v1/genai/usage?start=&end=&by=model|service */
+static void ol_route_genai(ol_api_t *api, const ol_http_request_t *req, ol_http_response_t *res)
+{
+    uint64_t start, end;
+    if (!ol_api_range(req, res, &start, &end) || !ol_api_pipeline_on(api, res)) return;
+    ol_slice_t by = ol_param(req, "by");
+    int by_service = 0;
+    if (!by.len || ol_slice_eq_cstr(by, "model")) by_service = 0;
+    else if (ol_slice_eq_cstr(by, "service")) by_service = 1;
+    else {
+        ol_api_error(res, 400, "parameter 'by': expected model or service, got '%.*s'", (int)OL_MIN(by.len, 64),
+                     (const char *)by.ptr);
+        return;
+    }
+    ol_err_t err = {{0}};
+    int rc = ol_genai_usage(ol_pipeline_genai(api->pipeline), start, end, by_service, &res->body, &err);
+    ol_api_reply_err(res, rc, &err, "usage");
+}
+
+/* GET /api/v1/metrics/{name}/exemplars?start=&end=&limit= */
+static void ol_route_exemplars(ol_api_t *api, const ol_http_request_t *req, ol_http_response_t *res, ol_slice_t name)
+{
+    uint64_t start, end, limit;
+    if (!ol_api_range(req, res, &start, &end) || !ol_api_uint(req, res, "limit", 1000, 100000, &limit)) return;
+    ol_slice_t n = ol_url_decode(name, req->arena);
+    ol_api_reply(res, ol_query_exemplars(api->store, n, start, end, limit, &res->body), "metric");
+}
+
 static void ol_route_metrics_text(ol_api_t *api, ol_http_response_t *res)
 {
     ol_buf_t *b = &res->body;
     ol_store_stats_t st;
     ol_store_stats(api->store, &st);
     ol_ingest_metrics_text(api->ingest, b);
+    if (api->pipeline) ol_pipeline_metrics_text(api->pipeline, b);
     static const struct {
         const char *name, *type, *help;
         size_t off;
@@ -319,6 +408,8 @@ static void ol_route_metrics_text(ol_api_t *api, ol_http_response_t *res)
         {"olly_store_parts", "gauge", "Columnar parts on disk.", offsetof(ol_store_stats_t, parts)},
         {"olly_store_part_bytes", "gauge", "Bytes of the columnar parts on disk.", offsetof(ol_store_stats_t, part_bytes)},
         {"olly_store_flushes_total", "counter", "Flushes of the head into parts.", offsetof(ol_store_stats_t, flushes)},
+        {"olly_store_sampled_out_spans_total", "counter", "Spans tail sampling dropped when the head was flushed.",
+         offsetof(ol_store_stats_t, sampled_out_spans)},
         {"olly_store_flush_errors_total", "counter", "Flushes that failed (retried).",
          offsetof(ol_store_stats_t, flush_errors)},
         {"olly_store_merges_total", "counter", "Merges of small parts.", offsetof(ol_store_stats_t, merges)},
@@ -435,6 +526,14 @@ void ol_api_http(void *ud, const ol_http_request_t *req, ol_http_response_t *res
     else if (ol_slice_eq_cstr(tail, "logs")) ol_route_logs(api, req, res);
     else if (ol_slice_eq_cstr(tail, "storage")) ol_api_reply(res, ol_query_storage(api->store, &res->body), "storage");
     else if (ol_slice_eq_cstr(tail, "metrics")) ol_api_reply(res, ol_query_metric_names(api->store, &res->body), "metrics");
-    else if (ol_prefix(tail, "metrics/", &rest)) ol_route_metric(api, req, res, rest);
+    else if (ol_prefix(tail, "metrics/", &rest)) {
+        ol_slice_t ex = OL_SLICE_LIT("/exemplars");
+        if (rest.len > ex.len && ol_slice_eq(ol_slice(rest.ptr + rest.len - ex.len, ex.len), ex))
+            ol_route_exemplars(api, req, res, ol_slice(rest.ptr, rest.len - ex.len));
+        else ol_route_metric(api, req, res, rest);
+    } else if (ol_slice_eq_cstr(tail, "service-map")) ol_route_service_map(api, req, res);
+    else if (ol_prefix(tail, "services/", &rest)) ol_route_service(api, req, res, rest);
+    else if (ol_prefix(tail, "correlate/", &rest)) ol_route_correlate(api, req, res, rest);
+    else if (ol_slice_eq_cstr(tail, "genai/usage")) ol_route_genai(api, req, res);
     else ol_api_error(res, 404, "no such endpoint: %.*s", (int)OL_MIN(p.len, 100), (const char *)p.ptr);
 }

@@ -11,12 +11,14 @@
 
 #include "ingest/ingest.h"
 #include "net/server.h"
+#include "pipeline/pipeline.h"
 #include "sql/sql.h"
 #include "store/store.h"
 
 typedef struct ol_api {
     ol_store_t *store;
     ol_ingest_t *ingest;
+    ol_pipeline_t *pipeline; /* RED, service map, correlation, GenAI; NULL in tests that need none */
     ol_server_t *server;
     const char *token; /* bearer token for /api/v1/..., NULL = open */
     uint64_t started_ns;

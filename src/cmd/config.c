@@ -13,7 +13,7 @@
 
 #include "core/common.h"
 
-typedef enum { OL_OPT_STR, OL_OPT_U64 } ol_opt_type_t;
+typedef enum { OL_OPT_STR, OL_OPT_U64, OL_OPT_BOOL, OL_OPT_F64 } ol_opt_type_t;
 
 static const struct ol_opt {
     const char *name;
@@ -69,6 +69,30 @@ static const struct ol_opt {
      "background threads for flushes, merges and retention (1..16)"},
     {"query-threads", "OLLY_QUERY_THREADS", OL_OPT_U64, "0", offsetof(ol_config_t, query_threads),
      "threads one trace search may use (0 = one per CPU, at most 64)"},
+    {"red-resolution-s", "OLLY_RED_RESOLUTION_S", OL_OPT_U64, "10", offsetof(ol_config_t, red_resolution_s),
+     "RED series resolution in seconds (event time)"},
+    {"red-lateness-s", "OLLY_RED_LATENESS_S", OL_OPT_U64, "3600", offsetof(ol_config_t, red_lateness_s),
+     "how far behind its service's newest span a span may be and still count in RED series"},
+    {"red-edge-wait-ms", "OLLY_RED_EDGE_WAIT_MS", OL_OPT_U64, "30000", offsetof(ol_config_t, red_edge_wait_ms),
+     "how long a client span waits for the server span it caused before it counts as a call to an uninstrumented peer"},
+    {"semconv", "OLLY_SEMCONV", OL_OPT_BOOL, "true", offsetof(ol_config_t, semconv),
+     "resolve deprecated semantic-convention attribute names when reading (true/false)"},
+    {"sampling", "OLLY_SAMPLING", OL_OPT_BOOL, "false", offsetof(ol_config_t, sampling),
+     "tail sampling of traces when they are written to parts (true/false)"},
+    {"sampling-wait-ms", "OLLY_SAMPLING_WAIT_MS", OL_OPT_U64, "30000", offsetof(ol_config_t, sampling_wait_ms),
+     "decide a trace once it had no new span for this long"},
+    {"sampling-share", "OLLY_SAMPLING_SHARE", OL_OPT_F64, "0.01", offsetof(ol_config_t, sampling_share),
+     "share (0..1) of the traces no policy keeps that are kept per service"},
+    {"sampling-max-per-second", "OLLY_SAMPLING_MAX_PER_SECOND", OL_OPT_F64, "100",
+     offsetof(ol_config_t, sampling_max_per_second), "per-service cap on the traces kept by share"},
+    {"sampling-latency-ms", "OLLY_SAMPLING_LATENCY_MS", OL_OPT_U64, "0", offsetof(ol_config_t, sampling_latency_ms),
+     "keep traces with a span slower than this (0 = off)"},
+    {"sampling-latency-rules", "OLLY_SAMPLING_LATENCY_RULES", OL_OPT_STR, "",
+     offsetof(ol_config_t, sampling_latency_rules), "per-operation latency thresholds: service/operation=ms,service=ms"},
+    {"sampling-attributes", "OLLY_SAMPLING_ATTRIBUTES", OL_OPT_STR, "", offsetof(ol_config_t, sampling_attributes),
+     "keep traces with a span attribute equal to one of: key=value,key=value"},
+    {"genai-prices", "OLLY_GENAI_PRICES", OL_OPT_STR, "", offsetof(ol_config_t, genai_prices),
+     "GenAI price table file (docs/genai.md); empty = built-in examples"},
     {"config", "OLLY_CONFIG", OL_OPT_STR, "", offsetof(ol_config_t, config), "config file (name = value lines)"},
 };
 
@@ -93,6 +117,25 @@ static int ol_config_set(ol_config_t *cfg, const struct ol_opt *o, const char *v
     }
     char *end;
     errno = 0;
+    if (o->type == OL_OPT_BOOL) {
+        bool *slot = (bool *)(base + o->off);
+        if (!strcmp(value, "true") || !strcmp(value, "on") || !strcmp(value, "1")) *slot = true;
+        else if (!strcmp(value, "false") || !strcmp(value, "off") || !strcmp(value, "0")) *slot = false;
+        else {
+            fprintf(stderr, "olly: %s: setting '%s' expects true or false, got '%s'\n", source, o->name, value);
+            return -1;
+        }
+        return 0;
+    }
+    if (o->type == OL_OPT_F64) {
+        double d = strtod(value, &end);
+        if (!*value || *end || errno || !(d >= 0) || d > 1e15) {
+            fprintf(stderr, "olly: %s: setting '%s' expects a non-negative number, got '%s'\n", source, o->name, value);
+            return -1;
+        }
+        *(double *)(base + o->off) = d;
+        return 0;
+    }
     unsigned long long v = strtoull(value, &end, 10);
     if (!*value || *end || errno || value[0] == '-') {
         fprintf(stderr, "olly: %s: setting '%s' expects a non-negative integer, got '%s'\n", source, o->name, value);

@@ -7,6 +7,7 @@
 #ifndef OL_CMD_CONFIG_H
 #define OL_CMD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,13 @@ typedef struct ol_config {
     uint64_t max_bytes_traces, max_bytes_logs, max_bytes_metrics;
     uint64_t store_threads;
     uint64_t query_threads;
+    uint64_t red_resolution_s, red_lateness_s, red_edge_wait_ms;
+    bool semconv;
+    bool sampling;
+    uint64_t sampling_wait_ms, sampling_latency_ms;
+    double sampling_share, sampling_max_per_second;
+    char *sampling_latency_rules, *sampling_attributes;
+    char *genai_prices;
     char *config;
 } ol_config_t;
 

@@ -38,6 +38,7 @@ int ol_cmd_serve(int argc, char **argv)
     int exit_code = 1;
     ol_store_t *store = NULL;
     ol_ingest_t *ingest = NULL;
+    ol_pipeline_t *pipeline = NULL;
     ol_server_t *server = NULL;
     int lvl = ol_log_parse_level(cfg.log_level);
     if (lvl < 0) {
@@ -98,13 +99,38 @@ int ol_cmd_serve(int argc, char **argv)
         ol_error("cannot open the store in %s: %s", cfg.data, err.msg);
         goto out;
     }
-    ol_ingest_options_t io = {.store = store, .max_body = cfg.max_body_bytes, .token = cfg.ingest_token};
+    const uint64_t s_ns = 1000000000ull, ms_ns = 1000000ull;
+    if (cfg.red_resolution_s < 1 || cfg.red_resolution_s > 3600 || 3600 % cfg.red_resolution_s ||
+        cfg.sampling_share > 1) {
+        fprintf(stderr, "olly serve: --red-resolution-s must divide 3600 (1..3600), --sampling-share 0..1\n");
+        exit_code = 2;
+        goto out;
+    }
+    ol_pipeline_options_t po = {
+        .store = store,
+        .red = {.resolution_ns = cfg.red_resolution_s * s_ns, .lateness_ns = cfg.red_lateness_s * s_ns,
+                .edge_wait_ns = cfg.red_edge_wait_ms * ms_ns},
+        .sampling = {.enabled = cfg.sampling, .wait_ns = cfg.sampling_wait_ms * ms_ns, .share = cfg.sampling_share > 0 ? cfg.sampling_share : -1,
+                     .max_per_second = cfg.sampling_max_per_second, .latency_ns = cfg.sampling_latency_ms * ms_ns,
+                     .latency_rules = cfg.sampling_latency_rules, .attr_rules = cfg.sampling_attributes},
+        .genai = {.prices = *cfg.genai_prices ? cfg.genai_prices : NULL},
+        .correlate = {.dir = cfg.data},
+        .semconv = cfg.semconv,
+    };
+    if (ol_pipeline_create(&po, &pipeline, &err) != OL_OK) {
+        ol_error("cannot start the pipeline: %s", err.msg);
+        exit_code = 2;
+        goto out;
+    }
+    ol_ingest_options_t io = {.store = store, .pipeline = pipeline, .max_body = cfg.max_body_bytes,
+                              .token = cfg.ingest_token};
     if (ol_ingest_create(&io, &ingest) != OL_OK || ol_server_create(&server, (int)cfg.max_connections) != OL_OK) {
         ol_error("out of memory at start-up");
         goto out;
     }
-    ol_api_t api = {.store = store, .ingest = ingest, .server = server, .token = cfg.api_token,
+    ol_api_t api = {.store = store, .ingest = ingest, .pipeline = pipeline, .server = server, .token = cfg.api_token,
                     .started_ns = ol_now_ns()};
+    api.sql_limits.semconv_off = !cfg.semconv;
     const char *cert = *cfg.tls_cert ? cfg.tls_cert : NULL, *key = *cfg.tls_key ? cfg.tls_key : NULL;
     /* The wire limit leaves room for framing; the decompressed limit is enforced by ingest. */
     ol_listener_config_t ls[3] = {
@@ -142,7 +168,9 @@ int ol_cmd_serve(int argc, char **argv)
     exit_code = 0;
 out:
     if (server) ol_server_destroy(server);
-    if (store) ol_store_close(store); /* flushes and fsyncs */
+    ol_pipeline_stop(pipeline); /* emits the open RED and GenAI buckets into the store */
+    if (store) ol_store_close(store); /* flushes (sampling still decides) and fsyncs */
+    ol_pipeline_destroy(pipeline);
     ol_ingest_destroy(ingest);
     if (exit_code == 0) ol_info("stopped cleanly");
     ol_config_free(&cfg);

@@ -21,6 +21,7 @@ typedef enum {
     OL_MEM_STORE,
     OL_MEM_QUERY,
     OL_MEM_API,
+    OL_MEM_PIPELINE,
     OL_MEM__COUNT
 } ol_mem_tag_t;
 

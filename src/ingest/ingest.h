@@ -20,9 +20,11 @@
 #include "store/store.h"
 
 typedef struct ol_ingest ol_ingest_t;
+struct ol_pipeline;
 
 typedef struct ol_ingest_options {
     ol_store_t *store;
+    struct ol_pipeline *pipeline; /* processors around the append (pipeline.h); NULL = none */
     size_t max_body;           /* decompressed request size limit; default 64 MiB */
     size_t max_inflight_bytes; /* default 256 MiB */
     const char *token;         /* bearer token required when set */

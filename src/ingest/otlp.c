@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "ingest/ingest.h"
+#include "pipeline/pipeline.h"
 #include "ingest/response.h"
 
 enum { OL_TRANSPORT_HTTP = 0, OL_TRANSPORT_GRPC = 1, OL_TRANSPORT__COUNT };
@@ -124,7 +125,19 @@ static void ol_ingest_process(ol_ingest_t *ing, ol_signal_t sig, int transport, 
     atomic_fetch_add(&c->items_received, batch.n_items);
     if (batch.n_items > batch.n_rejected) {
         ol_store_append_result_t ar = {0};
-        rc = ol_store_append(ing->opt.store, &batch, &ar);
+        ol_pipeline_t *pl = ing->opt.pipeline;
+        uint8_t *dup = NULL;
+        if (pl && sig == OL_SIGNAL_TRACES && batch.n_spans) {
+            dup = ol_arena_alloc(arena, batch.n_spans);
+            if (!dup) rc = OL_NOMEM;
+        }
+        if (pl && rc == OL_OK) rc = ol_pipeline_before_append(pl, &batch, arena);
+        if (rc == OL_NOMEM) {
+            ol_err_set(&r->err, "request too complex to process within memory limits");
+            r->outcome = OL_OUT_TOO_LARGE;
+            goto done;
+        }
+        rc = ol_store_append_dups(ing->opt.store, &batch, &ar, dup);
         if (rc == OL_LIMIT) {
             ol_err_set(&r->err, "request holds more data than one log record may (128 MiB); split it");
             r->outcome = OL_OUT_TOO_LARGE;
@@ -139,6 +152,7 @@ static void ol_ingest_process(ol_ingest_t *ing, ol_signal_t sig, int transport, 
             goto done;
         }
         atomic_fetch_add(&c->items_duplicate, ar.duplicates);
+        if (pl) ol_pipeline_after_append(pl, &batch, dup);
     }
     if (batch.n_rejected) {
         atomic_fetch_add(&c->items_rejected, batch.n_rejected);

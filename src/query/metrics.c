@@ -6,7 +6,14 @@
  * written holding the original's other fields verbatim and, inside its data
  * message (Gauge, Sum, ...), the other fields verbatim plus only the
  * matching data points, each copied byte for byte. That Metric is rendered
- * like any stored one.
+ * like any stored one. Exemplars travel inside their points, so a kept
+ * point keeps its exemplars, rendered with hex ids like every OTLP/JSON id.
+ *
+ * Exemplar listing (ol_query_exemplars): ol_exemplars_each yields the
+ * window's exemplars in no order; the newest `limit` are kept in a min-heap
+ * of rendered entries (one reused buffer per slot), so memory follows the
+ * limit, not the number that match, and the heap is sorted newest first at
+ * the end.
  */
 #include <stdlib.h>
 
@@ -14,6 +21,9 @@
 #include "codec/otlp.h"
 #include "codec/pb.h"
 #include "core/arena.h"
+#include "core/alloc.h"
+#include "core/util.h"
+#include "query/exemplars.h"
 #include "query/query_int.h"
 #include "store/request.h"
 
@@ -204,5 +214,197 @@ int ol_query_metric(ol_store_t *s, const ol_metric_query_t *q, ol_buf_t *out)
     ol_buf_free(&c.metric);
     ol_buf_free(&c.tmp);
     ol_buf_free(&pb);
+    return rc;
+}
+
+/* ---- exemplars ---- */
+
+#define OL_Q_EX_DEFAULT_LIMIT 100
+#define OL_Q_EX_FILTERED_ATTRS 7 /* Exemplar.filtered_attributes */
+
+typedef struct ol_q_ex_ent {
+    uint64_t time, seq;
+    ol_buf_t json;
+} ol_q_ex_ent_t;
+
+typedef struct ol_q_kv {
+    ol_slice_t k, v;
+    size_t i;
+} ol_q_kv_t;
+
+typedef struct ol_q_ex_ctx {
+    ol_q_ex_ent_t *heap; /* min-heap on (time, seq): the root is the first to give way */
+    size_t n, cap, limit;
+    uint64_t seq, total;
+    ol_q_kv_t *kv;
+    size_t n_kv, cap_kv;
+    ol_buf_t tmp;
+    int rc;
+} ol_q_ex_ctx_t;
+
+static bool ol_q_ex_less(const ol_q_ex_ent_t *a, const ol_q_ex_ent_t *b)
+{
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+static void ol_q_ex_swap(ol_q_ex_ent_t *a, ol_q_ex_ent_t *b)
+{
+    ol_q_ex_ent_t t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void ol_q_ex_down(ol_q_ex_ctx_t *c, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < c->n && ol_q_ex_less(&c->heap[l], &c->heap[m])) m = l;
+        if (l + 1 < c->n && ol_q_ex_less(&c->heap[l + 1], &c->heap[m])) m = l + 1;
+        if (m == i) return;
+        ol_q_ex_swap(&c->heap[i], &c->heap[m]);
+        i = m;
+    }
+}
+
+static void ol_q_ex_up(ol_q_ex_ctx_t *c, size_t i)
+{
+    while (i && ol_q_ex_less(&c->heap[i], &c->heap[(i - 1) / 2])) {
+        ol_q_ex_swap(&c->heap[i], &c->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+}
+
+static int ol_q_kv_cb(void *ud, ol_slice_t key, ol_slice_t any_value)
+{
+    ol_q_ex_ctx_t *c = ud;
+    if (ol_grow_array(OL_MEM_QUERY, (void **)&c->kv, &c->cap_kv, c->n_kv + 1, sizeof *c->kv) != OL_OK) {
+        c->rc = OL_NOMEM;
+        return OL_NOMEM;
+    }
+    c->kv[c->n_kv] = (ol_q_kv_t){key, any_value, c->n_kv};
+    c->n_kv++;
+    return OL_OK;
+}
+
+static int ol_q_kv_cmp(const void *a, const void *b)
+{
+    const ol_q_kv_t *x = a, *y = b;
+    int r = ol_q_slice_cmp(x->k, y->k);
+    return r ? r : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The KeyValue list `field` of msg as a JSON object of text values, keys
+ * sorted, the first value of a repeated key. */
+static void ol_q_ex_attrs(ol_q_ex_ctx_t *c, ol_buf_t *out, ol_slice_t msg, uint32_t field)
+{
+    c->n_kv = 0;
+    if (field) ol_otlp_each_attribute(msg, field, ol_q_kv_cb, c);
+    if (c->n_kv > 1) qsort(c->kv, c->n_kv, sizeof *c->kv, ol_q_kv_cmp);
+    ol_buf_append_u8(out, '{');
+    for (size_t i = 0; i < c->n_kv; i++) {
+        if (i && ol_slice_eq(c->kv[i].k, c->kv[i - 1].k)) continue;
+        if (i) ol_buf_append_u8(out, ',');
+        ol_json_write_string(out, c->kv[i].k);
+        ol_buf_append_u8(out, ':');
+        ol_buf_reset(&c->tmp);
+        ol_otlp_anyvalue_text(c->kv[i].v, &c->tmp);
+        if (c->tmp.err) c->rc = c->tmp.err;
+        ol_json_write_string(out, ol_buf_slice(&c->tmp));
+    }
+    ol_buf_append_u8(out, '}');
+}
+
+static void ol_q_ex_render(ol_q_ex_ctx_t *c, ol_buf_t *out, const ol_exemplar_t *e, uint64_t t)
+{
+    ol_buf_append_cstr(out, "{\"time\":");
+    ol_json_write_u64_str(out, t);
+    ol_buf_append_cstr(out, ",\"value\":");
+    if (e->is_int) ol_buf_printf(out, "%lld", (long long)e->as_int);
+    else ol_json_write_double(out, e->as_double);
+    ol_buf_append_cstr(out, ",\"traceId\":\"");
+    ol_buf_append_hex(out, e->trace_id.ptr, e->trace_id.len);
+    ol_buf_append_cstr(out, "\",\"spanId\":\"");
+    ol_buf_append_hex(out, e->span_id.ptr, e->span_id.len);
+    ol_buf_append_cstr(out, "\",\"service\":");
+    ol_json_write_string(out, e->service);
+    ol_buf_append_cstr(out, ",\"attributes\":");
+    ol_q_ex_attrs(c, out, e->point, ol_q_point_attr_field(e->type));
+    ol_buf_append_cstr(out, ",\"filteredAttributes\":");
+    ol_q_ex_attrs(c, out, e->exemplar, OL_Q_EX_FILTERED_ATTRS);
+    ol_buf_append_cstr(out, ",\"pointTime\":");
+    ol_json_write_u64_str(out, e->point_time_ns);
+    if (e->trace_id.len) {
+        ol_buf_append_cstr(out, ",\"traceUrl\":\"/api/v1/traces/");
+        ol_buf_append_hex(out, e->trace_id.ptr, e->trace_id.len);
+        ol_buf_append_cstr(out, "\"}");
+    } else {
+        ol_buf_append_cstr(out, ",\"traceUrl\":null}");
+    }
+}
+
+static int ol_q_ex_cb(void *ud, const ol_exemplar_t *e)
+{
+    ol_q_ex_ctx_t *c = ud;
+    ol_q_ex_ent_t key = {.time = e->time_ns ? e->time_ns : e->point_time_ns, .seq = c->seq++};
+    c->total++;
+    ol_q_ex_ent_t *slot;
+    bool root = false;
+    if (c->n < c->limit) {
+        if (c->n == c->cap &&
+            ol_grow_array(OL_MEM_QUERY, (void **)&c->heap, &c->cap, c->n + 1, sizeof *c->heap) != OL_OK)
+            return OL_NOMEM;
+        slot = &c->heap[c->n++];
+        ol_buf_init(&slot->json, OL_MEM_QUERY, 0);
+    } else if (ol_q_ex_less(&c->heap[0], &key)) {
+        slot = &c->heap[0];
+        root = true;
+        ol_buf_reset(&slot->json);
+    } else {
+        return OL_OK;
+    }
+    slot->time = key.time;
+    slot->seq = key.seq;
+    ol_q_ex_render(c, &slot->json, e, key.time);
+    if (slot->json.err) return slot->json.err;
+    if (c->rc != OL_OK) return c->rc;
+    if (root) ol_q_ex_down(c, 0);
+    else ol_q_ex_up(c, c->n - 1);
+    return OL_OK;
+}
+
+static int ol_q_ex_newest_first(const void *a, const void *b)
+{
+    const ol_q_ex_ent_t *x = a, *y = b;
+    return ol_q_ex_less(y, x) ? -1 : ol_q_ex_less(x, y);
+}
+
+int ol_query_exemplars(ol_store_t *s, ol_slice_t name, uint64_t start_ns, uint64_t end_ns, uint64_t limit,
+                       ol_buf_t *out)
+{
+    if (!name.len) return OL_NOTFOUND;
+    ol_q_ex_ctx_t c = {.limit = limit ? (size_t)OL_MIN(limit, (uint64_t)OL_QUERY_MAX_EXEMPLARS)
+                                      : OL_Q_EX_DEFAULT_LIMIT};
+    ol_buf_init(&c.tmp, OL_MEM_QUERY, 0);
+    int rc = ol_exemplars_each(s, name, start_ns, end_ns, ol_q_ex_cb, &c);
+    if (rc == OL_OK) {
+        if (c.n > 1) qsort(c.heap, c.n, sizeof *c.heap, ol_q_ex_newest_first);
+        ol_buf_append_cstr(out, "{\"metric\":");
+        ol_json_write_string(out, name);
+        ol_buf_append_cstr(out, ",\"start\":");
+        ol_json_write_u64_str(out, start_ns);
+        ol_buf_append_cstr(out, ",\"end\":");
+        ol_json_write_u64_str(out, end_ns);
+        ol_buf_append_cstr(out, ",\"exemplars\":[");
+        for (size_t i = 0; i < c.n; i++) {
+            if (i) ol_buf_append_u8(out, ',');
+            ol_buf_append_slice(out, ol_buf_slice(&c.heap[i].json));
+        }
+        ol_buf_append_cstr(out, c.total > c.n ? "],\"truncated\":true}" : "],\"truncated\":false}");
+        rc = out->err;
+    }
+    for (size_t i = 0; i < c.n; i++) ol_buf_free(&c.heap[i].json);
+    ol_free(OL_MEM_QUERY, c.heap, c.cap * sizeof *c.heap);
+    ol_free(OL_MEM_QUERY, c.kv, c.cap_kv * sizeof *c.kv);
+    ol_buf_free(&c.tmp);
     return rc;
 }

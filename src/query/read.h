@@ -16,6 +16,7 @@
 #include "store/store.h"
 
 #define OL_QUERY_MAX_ATTRS 16
+#define OL_QUERY_MAX_EXEMPLARS 10000
 
 typedef struct ol_attr_filter {
     ol_slice_t key, value; /* value compared with the attribute's text form */
@@ -71,8 +72,27 @@ typedef struct ol_metric_query {
     size_t n_attrs;
 } ol_metric_query_t;
 
-/* {"resourceMetrics":[...]} with only the matching points; OL_NOTFOUND for an unknown name. */
+/* {"resourceMetrics":[...]} with only the matching points; OL_NOTFOUND for an unknown name.
+ * Each point keeps its exemplars (trace and span ids in hex, as OTLP/JSON writes them). */
 int ol_query_metric(ol_store_t *s, const ol_metric_query_t *q, ol_buf_t *out);
+
+/* The exemplars of metric `name` whose time (the point's time when the
+ * exemplar has none) lies in [start_ns, end_ns), newest first (ties: the
+ * later found first), at most `limit` (0 = 100; at most OL_QUERY_MAX_EXEMPLARS):
+ *   {"metric":"...","start":"<ns>","end":"<ns>","exemplars":[
+ *     {"time":"<ns>","value":N,"traceId":"<hex>","spanId":"<hex>","service":"...",
+ *      "attributes":{...},"filteredAttributes":{...},"pointTime":"<ns>",
+ *      "traceUrl":"/api/v1/traces/<hex>"}],"truncated":bool}
+ * value is a JSON number (an int exemplar's as_int exactly, a double's
+ * shortest form; NaN/Infinity as strings); traceId/spanId are "" and
+ * traceUrl null when the id is absent or malformed; attributes (the
+ * point's) and filteredAttributes (the exemplar's) map each key to its text
+ * form (ol_otlp_anyvalue_text), keys sorted, the first value of a repeated
+ * key; truncated says more exemplars matched than were listed. Memory is
+ * bounded by `limit`, not by how many match. OL_NOTFOUND for an unknown
+ * name (out untouched). */
+int ol_query_exemplars(ol_store_t *s, ol_slice_t name, uint64_t start_ns, uint64_t end_ns, uint64_t limit,
+                       ol_buf_t *out);
 
 /* {"signals":[{"signal","parts","rows","bytes","inputBytes","compressionRatio",
  *   "bytesPerItem","partitions":[{"day",...same...,"minTimeUnixNano","maxTimeUnixNano"}]}],

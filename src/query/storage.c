@@ -75,11 +75,13 @@ int ol_query_storage(ol_store_t *s, ol_buf_t *out)
     }
     ol_buf_printf(out,
                   "],\"head\":{\"spans\":%llu,\"bytes\":%llu},\"wal\":{\"bytes\":%llu,\"segments\":%llu},"
-                  "\"flushes\":%llu,\"flushErrors\":%llu,\"merges\":%llu,\"mergeErrors\":%llu,\"droppedPartitions\":%llu}",
+                  "\"flushes\":%llu,\"flushErrors\":%llu,\"merges\":%llu,\"mergeErrors\":%llu,\"droppedPartitions\":%llu,"
+                  "\"sampledOutSpans\":%llu}",
                   (unsigned long long)st.head_spans, (unsigned long long)st.head_bytes,
                   (unsigned long long)st.wal_bytes, (unsigned long long)st.wal_segments,
                   (unsigned long long)st.flushes, (unsigned long long)st.flush_errors, (unsigned long long)st.merges,
-                  (unsigned long long)st.merge_errors, (unsigned long long)st.dropped_partitions);
+                  (unsigned long long)st.merge_errors, (unsigned long long)st.dropped_partitions,
+                  (unsigned long long)st.sampled_out_spans);
     ol_free(OL_MEM_QUERY, c.v, c.cap * sizeof *c.v);
     return out->err;
 }

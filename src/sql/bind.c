@@ -736,6 +736,11 @@ static int bind_func(binder_t *b, const ol_sql_expr_t *e, bind_mode_t mode, ol_s
 static int bind_index(binder_t *b, const ol_sql_expr_t *e, bind_mode_t mode, ol_sql_node_t **out)
 {
     ol_sql_node_t *args[2];
+    /* Map['k'] reads the key alone: the map column is needed only if
+     * something else names it, so remember whether it was needed before */
+    bool before[64];
+    uint32_t nc = b->p->table->n_cols;
+    if (nc <= OL_ARRAY_LEN(before)) memcpy(before, b->p->need, nc * sizeof *before);
     int rc = bind(b, e->args[0], mode, &args[0]);
     if (rc != OL_OK) return rc;
     rc = bind(b, e->args[1], mode, &args[1]);
@@ -752,6 +757,7 @@ static int bind_index(binder_t *b, const ol_sql_expr_t *e, bind_mode_t mode, ol_
             b->n_keys++;
         }
         if (k < MAX_KEYS) {
+            if (nc <= OL_ARRAY_LEN(before)) b->p->need[args[0]->index] = before[args[0]->index];
             ol_sql_node_t *n = node_new(b, OL_SQL_N_KEY, e);
             if (!n) return OL_NOMEM;
             n->index = k;

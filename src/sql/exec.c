@@ -573,6 +573,7 @@ int ol_sql_run(ol_store_t *s, const char *sql, size_t len, const ol_sql_limits_t
         r.scan.keys = p->keys;
         r.scan.n_keys = p->n_keys;
         r.scan.batch_rows = BATCH_ROWS;
+        r.scan.semconv = !r.lim.semconv_off;
         rc = ol_sql_table_scan(s, &r.scan, on_batch, &r);
         if (rc != OL_OK) goto done;
     }

@@ -27,6 +27,10 @@ typedef struct ol_sql_limits {
     uint64_t max_result_rows;   /* rows in the answer [100,000] */
     uint64_t max_result_bytes;  /* bytes of the JSON answer [64 MiB] */
     uint64_t max_memory_bytes;  /* the query's arenas (groups, sorting) [1 GiB] */
+    /* Not a bound: read SpanAttributes and LogAttributes as stored, without
+     * semantic-convention normalisation (docs/semconv.md) [false: normalised;
+     * the differential test against ClickHouse sets it]. */
+    bool semconv_off;
 } ol_sql_limits_t;
 
 typedef struct ol_sql_stats {

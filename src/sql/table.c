@@ -19,6 +19,7 @@
 #include "sql/table_int.h"
 
 #include "core/util.h"
+#include "pipeline/semconv.h"
 
 #define OL_SQL_TB_ARENA_FIRST (2u << 20)
 #define OL_SQL_TB_ARENA_CAP ((size_t)256 << 20)
@@ -556,6 +557,100 @@ static void kv_parse(ol_slice_t kv, ol_slice_t *key, ol_slice_t *value)
     }
 }
 
+/* ---- semantic-convention normalisation (pipeline/semconv.h) ----
+ *
+ * With the scan's semconv flag, the span and log attribute maps (and keys
+ * on them) are read normalised: a deprecated attribute is not staged as
+ * itself; its rendered value fills its stable name(s), which are staged
+ * after the list when the list lacks them, and then sorted in with the
+ * rest. A scan key that is a deprecated name reads as absent; one that is
+ * a stable name reads the list's own value, else the filled one. Rendering
+ * stays lazy: with only keys wanted, a deprecated attribute is rendered
+ * only when it fills one of them. */
+
+enum { F_SPAN_KIND = 6 };
+
+static int32_t span_kind_of(ol_slice_t span)
+{
+    ol_pb_reader_t r;
+    ol_pb_field_value_t f;
+    int32_t kind = 0;
+    ol_pb_reader_init(&r, span);
+    while (ol_pb_next(&r, &f) == OL_OK)
+        if (f.number == F_SPAN_KIND && f.wire_type == OL_PB_VARINT) kind = (int32_t)f.u64;
+    return kind;
+}
+
+/* Whether deprecated name `dep` fills a scan key on this map still unfound. */
+static bool semconv_wanted(const ol_sql_tb_t *b, int dep, int32_t kind, ol_sql_field_t map_field)
+{
+    for (size_t k = 0; k < b->scan->n_keys; k++)
+        if (!b->key_found[k] && b->key_field[k] == map_field && ol_semconv_fills(dep, kind, b->scan->keys[k].key))
+            return true;
+    return false;
+}
+
+static void row_attrs_semconv(ol_sql_tb_t *b, ol_slice_t msg, uint32_t field, ol_sql_field_t map_field,
+                              int items_col, size_t want_keys)
+{
+    int map_col = b->field_col[map_field];
+    bool map_on = map_col >= 0 && b->cols[map_col].on;
+    bool items_on = items_col >= 0 && b->cols[items_col].on;
+    bool stage = map_on || items_on;
+    int32_t kind = -1; /* read from the span when a sided name needs it */
+    ol_semconv_state_t st;
+    ol_semconv_begin(&st);
+    ol_pb_reader_t r;
+    ol_pb_field_value_t f;
+    ol_pb_reader_init(&r, msg);
+    /* Once every key is found as itself, nothing later can change it. A key
+     * that is a deprecated name is never found here (it reads as absent, the
+     * caller's default), so it only costs the early exit. */
+    while ((stage || want_keys) && ol_pb_next(&r, &f) == OL_OK) {
+        if (f.number != field || f.wire_type != OL_PB_LEN) continue;
+        ol_slice_t key, av;
+        kv_parse(f.bytes, &key, &av);
+        int dep = ol_semconv_deprecated(key);
+        if (dep >= 0) {
+            if (kind < 0 && ol_semconv_sided(dep))
+                kind = map_field == OL_SQL_F_SPAN_ATTRS ? span_kind_of(msg) : OL_SEMCONV_KIND_UNSPECIFIED;
+            int32_t k = kind < 0 ? OL_SEMCONV_KIND_UNSPECIFIED : kind; /* not read by unsided names */
+            if (stage || semconv_wanted(b, dep, k, map_field)) ol_semconv_feed(&st, dep, ol_sql_tb_any(b, av), k);
+            continue;
+        }
+        bool hit = false;
+        for (size_t k = 0; k < b->scan->n_keys; k++)
+            if (!b->key_found[k] && ol_slice_eq(key, b->scan->keys[k].key)) hit = true;
+        if (!stage && !hit) continue;
+        ol_slice_t v = ol_sql_tb_any(b, av);
+        if (stage) kvs_stage(b, ol_sql_tb_dup(b, key), v);
+        for (size_t k = 0; k < b->scan->n_keys && hit; k++) {
+            if (b->key_found[k] || !ol_slice_eq(key, b->scan->keys[k].key)) continue;
+            b->key_found[k] = true;
+            b->keys[k].s[b->n] = v;
+            want_keys--;
+        }
+    }
+    if (!st.fed) return;
+    /* The stable names the list has itself: with the map staged, those
+     * staged; with keys only, a scan key found as itself is done already
+     * and the rest of what is filled is not looked at. */
+    for (size_t i = 0; stage && i < b->kvs.n; i++) {
+        ol_semconv_name_t nm = ol_semconv_name(((const ol_sql_kv_t *)b->kvs.p)[i].k);
+        if (nm.stable >= 0) ol_semconv_seen(&st, nm.stable);
+    }
+    uint32_t it = 0;
+    ol_slice_t key, v;
+    while (ol_semconv_next(&st, &it, &key, &v)) {
+        if (stage) kvs_stage(b, key, v); /* key is static, v in the batch's bytes or static */
+        for (size_t k = 0; k < b->scan->n_keys; k++) {
+            if (b->key_found[k] || b->key_field[k] != map_field || !ol_slice_eq(key, b->scan->keys[k].key)) continue;
+            b->key_found[k] = true;
+            b->keys[k].s[b->n] = v;
+        }
+    }
+}
+
 void ol_sql_tb_row_attrs(ol_sql_tb_t *b, ol_slice_t msg, uint32_t field, ol_sql_field_t map_field, int items_col)
 {
     b->kvs.n = 0;
@@ -566,6 +661,10 @@ void ol_sql_tb_row_attrs(ol_sql_tb_t *b, ol_slice_t msg, uint32_t field, ol_sql_
     for (size_t k = 0; k < b->scan->n_keys; k++) {
         b->key_found[k] = b->key_field[k] != map_field;
         if (!b->key_found[k]) want_keys++;
+    }
+    if (b->scan->semconv && (map_field == OL_SQL_F_SPAN_ATTRS || map_field == OL_SQL_F_LOG_ATTRS)) {
+        row_attrs_semconv(b, msg, field, map_field, items_col, want_keys);
+        goto done;
     }
     ol_pb_reader_t r;
     ol_pb_field_value_t f;
@@ -587,6 +686,7 @@ void ol_sql_tb_row_attrs(ol_sql_tb_t *b, ol_slice_t msg, uint32_t field, ol_sql_
             want_keys--;
         }
     }
+done:
     kv_sort(b, b->kvs.p, b->kvs.n);
     if (map_on) ol_sql_tb_map_pairs(b, map_col, b->kvs.p, (uint32_t)b->kvs.n);
     if (items_on) ol_sql_tb_items_pairs(b, items_col, b->kvs.p, (uint32_t)b->kvs.n);

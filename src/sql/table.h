@@ -89,6 +89,14 @@ typedef struct ol_sql_scan {
     const ol_sql_map_key_t *keys;     /* map values to fill as STRING vectors */
     size_t n_keys;
     uint32_t batch_rows;              /* at most this many rows per batch (0 = 4096) */
+    /* Semantic-convention normalisation (pipeline/semconv.h, docs/semconv.md):
+     * SpanAttributes, SpanAttributeItems and LogAttributes, and the map keys
+     * on them, show deprecated attribute names resolved to the stable ones.
+     * Off (false) gives the maps exactly as the exporter writes them. A scan
+     * that reads these maps or keys by another path than
+     * ol_sql_tb_row_attrs must normalise too, or fall back to it when this
+     * is set (for keys: when ol_semconv_key_affected(key)). */
+    bool semconv;
     /* Statistics the scan adds to as it reads (rows it looked at before
      * WHERE, bytes of stored data it read or decoded). */
     uint64_t rows_scanned, bytes_scanned;

@@ -78,6 +78,11 @@ typedef struct ol_store_append_result {
  * ready), or OL_LIMIT when the accepted items exceed one WAL record (128 MiB,
  * docs/format/wal.md); nothing is stored on any error. */
 int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_result_t *res);
+/* The same, and for a traces batch also says which spans were duplicates:
+ * dup (b->n_spans flags, or NULL) gets 1 for each span not stored because it
+ * is already present, 0 for the others, so the pipeline counts each span
+ * once however often an SDK re-sends it. On error every flag is 0. */
+int ol_store_append_dups(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_result_t *res, uint8_t *dup);
 int ol_store_sync(ol_store_t *s);
 
 typedef struct ol_store_stats {
@@ -90,6 +95,7 @@ typedef struct ol_store_stats {
     uint64_t head_spans, head_bytes; /* not yet in parts (head and frozen head) */
     uint64_t parts, part_bytes;
     uint64_t flushes, flush_errors, merges, merge_errors, dropped_partitions;
+    uint64_t sampled_out_spans; /* dropped at flush by the trace filter */
 } ol_store_stats_t;
 void ol_store_stats(ol_store_t *s, ol_store_stats_t *out);
 
@@ -103,6 +109,16 @@ typedef struct ol_store_partition_stats {
 } ol_store_partition_stats_t;
 typedef int (*ol_store_partition_fn)(void *ud, const ol_store_partition_stats_t *p);
 int ol_store_scan_partitions(ol_store_t *s, ol_store_partition_fn fn, void *ud);
+
+/* Trace filter applied when the head is flushed into parts (tail sampling):
+ * the spans of a trace for which keep() returns false are not written to the
+ * part and are counted (stats.sampled_out_spans). The log keeps every span
+ * until the flush, so what was acknowledged is durable until the decision;
+ * reads before the flush still see the dropped traces. keep() is called from
+ * the flushing thread while it holds the catalog mutex (appends and reads do
+ * not wait on it), and must not call store functions. NULL (the default) keeps everything. */
+typedef bool (*ol_store_keep_fn)(void *ud, const uint8_t trace_id[16]);
+void ol_store_set_trace_filter(ol_store_t *s, ol_store_keep_fn keep, void *ud);
 
 /* Flushes everything in memory into parts now (tests, benchmarks, shutdown). */
 int ol_store_flush_now(ol_store_t *s);

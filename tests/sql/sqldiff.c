@@ -462,6 +462,7 @@ static int olly_run(ol_store_t *s, const char *sql, ol_buf_t *out, char *err, si
     }
     ol_sql_limits_t lim = {0};
     lim.max_time_range_ns = 100ull * 365 * 24 * SD_HOUR_NS; /* the tests are about answers, not bounds */
+    lim.semconv_off = true; /* ClickHouse holds the attribute names as sent (docs/semconv.md) */
     ol_sql_stats_t st;
     ol_err_t e = {{0}};
     int rc = ol_sql_run(s, sql, strlen(sql), &lim, NOW_NS, out, &st, &e);

@@ -273,6 +273,12 @@ struct ol_store {
 
     atomic_bool ready;
     atomic_uint_fast64_t append_errors;
+
+    /* Trace filter (ol_store_set_trace_filter): set and read under cat_mu,
+     * called by flushes while they write the frozen head into parts. */
+    ol_store_keep_fn keep;
+    void *keep_ud;
+    atomic_uint_fast64_t sampled_out_spans;
 };
 
 /* ---- parts (parts.c) ---- */

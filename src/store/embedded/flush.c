@@ -13,6 +13,12 @@
  * A failure in step 2 undoes what it listed and keeps the frozen head, which
  * stays readable and is written again by the next attempt.
  *
+ * Tail sampling: with a trace filter set (ol_store_set_trace_filter), step 2
+ * asks it once per trace of the frozen head and leaves out the spans of the
+ * traces it refuses; they are counted (stats.sampled_out_spans) only when the
+ * flush succeeds, so a retried flush asks again and counts once. Until then
+ * the WAL and the frozen head hold every acknowledged span.
+ *
  * Partitions: a trace goes to the UTC day of its first span's start, a log
  * record to its time's day, a metric to its last point's day. Rows whose day
  * lies in the future (beyond tomorrow) or before the retention horizon, and
@@ -53,6 +59,7 @@ typedef struct ol_flush {
     ol_store_t *s;
     uint64_t sealed;
     uint32_t today;
+    uint64_t sampled_out; /* spans the trace filter refused */
     ol_flush_new_t *parts;
     size_t n_parts, cap_parts;
 } ol_flush_t;
@@ -172,8 +179,14 @@ static int ol_flush_spans(ol_flush_t *f, const ol_head_t *h)
     ol_flush_group_t g[OL_FLUSH_MAX_GROUPS];
     size_t n_g = 0;
     int rc = OL_OK;
+    ol_store_keep_fn keep = f->s->keep; /* cat_mu is held */
+    void *keep_ud = f->s->keep_ud;
     for (size_t i = 0; i < h->ix.n_traces && rc == OL_OK; i++) {
         const ol_ix_trace_t *t = h->ix.trace_list[i];
+        if (keep && !keep(keep_ud, t->id)) {
+            f->sampled_out += t->n;
+            continue;
+        }
         ol_flush_group_t *gr = ol_flush_group(g, &n_g, ol_flush_day(f->s, OL_SIGNAL_TRACES, f->today, t->start_ns));
         if (!gr) gr = ol_flush_group(g, &n_g, f->today);
         for (size_t k = 0; k < t->n && rc == OL_OK && gr; k++) rc = ol_flush_push(gr, t->spans[k]);
@@ -353,9 +366,10 @@ int ol_store_flush(ol_store_t *s, bool force)
         pthread_mutex_unlock(&s->append_mu);
     }
     atomic_fetch_add(&s->flushes, 1);
+    if (f.sampled_out) atomic_fetch_add(&s->sampled_out_spans, f.sampled_out);
     ol_debug("store: flushed %" PRIu64 " rows into %zu parts (%" PRIu64 " bytes) in %" PRIu64 " ms, WAL through "
-             "segment %016" PRIx64,
-             rows, f.n_parts, bytes, (ol_mono_ns() - t0) / 1000000u, f.sealed);
+             "segment %016" PRIx64 ", %" PRIu64 " spans sampled out",
+             rows, f.n_parts, bytes, (ol_mono_ns() - t0) / 1000000u, f.sealed, f.sampled_out);
     ol_free(OL_MEM_STORE, opened, (f.n_parts ? f.n_parts : 1) * sizeof *opened);
     ol_free(OL_MEM_STORE, f.parts, f.cap_parts * sizeof *f.parts);
     pthread_mutex_unlock(&s->cat_mu);

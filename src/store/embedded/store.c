@@ -281,7 +281,7 @@ static bool ol_store_wait_room(ol_store_t *s)
 
 /* Adds the batch's accepted items to rb; counts into res. Caller holds append_mu. */
 static int ol_store_collect(ol_store_t *s, const ol_otlp_batch_t *b, ol_req_builder_t *rb,
-                            ol_store_append_result_t *res)
+                            ol_store_append_result_t *res, uint8_t *dup)
 {
     switch (b->signal) {
     case OL_SIGNAL_TRACES: {
@@ -299,6 +299,7 @@ static int ol_store_collect(ol_store_t *s, const ol_otlp_batch_t *b, ol_req_buil
             if (ol_ix_idset_has(&s->head->ids, key) || (fz && ol_ix_idset_has(&fz->ids, key)) ||
                 ol_ix_idset_has(&seen, key)) {
                 res->duplicates++;
+                if (dup) dup[i] = 1;
                 continue;
             }
             rc = ol_ix_idset_add(&seen, key);
@@ -329,9 +330,16 @@ static int ol_store_collect(ol_store_t *s, const ol_otlp_batch_t *b, ol_req_buil
 
 int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_result_t *res)
 {
+    return ol_store_append_dups(s, b, res, NULL);
+}
+
+int ol_store_append_dups(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_result_t *res, uint8_t *dup)
+{
     ol_store_append_result_t local;
     if (!res) res = &local;
     memset(res, 0, sizeof *res);
+    if (dup && b->signal != OL_SIGNAL_TRACES) dup = NULL;
+    if (dup) memset(dup, 0, b->n_spans);
     if (!atomic_load(&s->ready)) return OL_BUSY;
     if (!ol_store_wait_room(s)) {
         atomic_fetch_add(&s->append_errors, 1);
@@ -347,7 +355,7 @@ int ol_store_append(ol_store_t *s, const ol_otlp_batch_t *b, ol_store_append_res
 
     pthread_mutex_lock(&s->append_mu);
     while (s->freezing) pthread_cond_wait(&s->inflight_cv, &s->append_mu);
-    int rc = ol_store_collect(s, b, &rb, res);
+    int rc = ol_store_collect(s, b, &rb, res, dup);
     if (rc == OL_OK) rc = ol_req_finish(&rb);
     if (rc != OL_OK) {
         ol_error("store: cannot build a WAL record: %s", ol_rc_str(rc));
@@ -407,6 +415,7 @@ fail:
     pthread_mutex_unlock(&s->append_mu);
     ol_buf_free(&rec);
     res->accepted = res->duplicates = 0;
+    if (dup) memset(dup, 0, b->n_spans);
     return rc == OL_LIMIT ? OL_LIMIT : OL_FULL;
 }
 
@@ -444,6 +453,15 @@ void ol_store_stats(ol_store_t *s, ol_store_stats_t *out)
     out->merges = atomic_load(&s->merges);
     out->merge_errors = atomic_load(&s->merge_errors);
     out->dropped_partitions = atomic_load(&s->dropped_partitions);
+    out->sampled_out_spans = atomic_load(&s->sampled_out_spans);
+}
+
+void ol_store_set_trace_filter(ol_store_t *s, ol_store_keep_fn keep, void *ud)
+{
+    pthread_mutex_lock(&s->cat_mu);
+    s->keep = keep;
+    s->keep_ud = keep ? ud : NULL;
+    pthread_mutex_unlock(&s->cat_mu);
 }
 
 /* ---- scans ---- */

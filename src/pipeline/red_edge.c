@@ -1,0 +1,317 @@
+/*
+ * red_edge.c - edges of the service map: matching a client/producer span
+ * with the server/consumer span it caused, or naming the uninstrumented
+ * peer it called.
+ *
+ * The two halves of an edge arrive in either order, in different batches,
+ * often seconds apart (a client span ends after its server span). Both meet
+ * in one table keyed by (trace id, client span id): a client span looks up
+ * its own id, a server/consumer span its parent id, and a consumer span
+ * also each producer span it links to. Whichever comes first waits (CLIENT
+ * or CALLEE record); the second completes the edge at once. A matched edge
+ * is counted with the client span's figures (start, duration, status) as
+ * caller -> callee service; a client whose partner is in its own service is
+ * not an edge (counted as same_service).
+ *
+ * A CLIENT record that waits edge_wait (wall time) without a partner
+ * becomes an edge to the uninstrumented peer its attributes name, read when
+ * it arrived (stable and deprecated names):
+ *   database  db.system.name or db.system (its value mapped as semconv.h
+ *             maps it: "mssql" -> "microsoft.sql_server"); named after
+ *             service.peer.name / peer.service when set, else the system;
+ *   queue     messaging.system; named after it ("kafka");
+ *   external  service.peer.name, peer.service, server.address,
+ *             net.peer.name or http.host, the first present.
+ * Without any of these it is dropped from edges (counted as unmatched).
+ * The peer edge series is looked up when the client arrives and held by the
+ * record, so expiry never allocates names.
+ */
+#include "pipeline/red_int.h"
+
+#include "core/alloc.h"
+#include "pipeline/semconv.h"
+
+typedef struct ol_red_peer_attrs {
+    ol_slice_t db_system_name, db_system, messaging_system, service_peer_name, peer_service, server_address,
+        net_peer_name, http_host;
+} ol_red_peer_attrs_t;
+
+static int ol_red_peer_attr(void *ud, ol_slice_t key, ol_slice_t any_value)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+    } keys[] = {
+        {"db.system.name", offsetof(ol_red_peer_attrs_t, db_system_name)},
+        {"db.system", offsetof(ol_red_peer_attrs_t, db_system)},
+        {"messaging.system", offsetof(ol_red_peer_attrs_t, messaging_system)},
+        {"service.peer.name", offsetof(ol_red_peer_attrs_t, service_peer_name)},
+        {"peer.service", offsetof(ol_red_peer_attrs_t, peer_service)},
+        {"server.address", offsetof(ol_red_peer_attrs_t, server_address)},
+        {"net.peer.name", offsetof(ol_red_peer_attrs_t, net_peer_name)},
+        {"http.host", offsetof(ol_red_peer_attrs_t, http_host)},
+    };
+    for (size_t i = 0; i < OL_ARRAY_LEN(keys); i++) {
+        if (!ol_slice_eq_cstr(key, keys[i].key)) continue;
+        ol_otlp_any_t v;
+        ol_otlp_any_parse(any_value, &v);
+        if (v.kind == 1 && v.bytes.len) *(ol_slice_t *)((char *)ud + keys[i].off) = v.bytes;
+        break;
+    }
+    return OL_OK;
+}
+
+static ol_slice_t ol_red_first(ol_slice_t a, ol_slice_t b)
+{
+    return a.len ? a : b;
+}
+
+/* The deprecated db.system value as db.system.name has it ("mssql" ->
+ * "microsoft.sql_server"), through the read-time normalisation's value map
+ * (semconv.h), so old and new SDKs name one database node alike. */
+static ol_slice_t ol_red_db_system_name(ol_slice_t v, int32_t kind)
+{
+    if (!v.len) return v;
+    ol_semconv_name_t n = ol_semconv_name(OL_SLICE_LIT("db.system"));
+    if (n.deprecated < 0) return v;
+    ol_semconv_state_t st;
+    ol_semconv_begin(&st);
+    ol_semconv_feed(&st, n.deprecated, v, kind);
+    uint32_t it = 0;
+    ol_slice_t key, val;
+    while (ol_semconv_next(&st, &it, &key, &val))
+        if (ol_slice_eq_cstr(key, "db.system.name") && val.len) return val;
+    return v;
+}
+
+/* The uninstrumented peer a client span names; false when none. */
+static bool ol_red_peer_of(const ol_otlp_span_t *s, int *type, ol_slice_t *name)
+{
+    ol_red_peer_attrs_t a;
+    memset(&a, 0, sizeof a);
+    ol_otlp_each_attribute(s->raw, 9, ol_red_peer_attr, &a);
+    ol_slice_t named = ol_red_first(a.service_peer_name, a.peer_service);
+    ol_slice_t db = a.db_system_name.len ? a.db_system_name : ol_red_db_system_name(a.db_system, s->kind);
+    if (db.len) {
+        *type = OL_RED_PEER_DATABASE;
+        *name = ol_red_first(named, db);
+        return true;
+    }
+    if (a.messaging_system.len) {
+        *type = OL_RED_PEER_QUEUE;
+        *name = a.messaging_system;
+        return true;
+    }
+    ol_slice_t ext = ol_red_first(named, ol_red_first(a.server_address, ol_red_first(a.net_peer_name, a.http_host)));
+    if (ext.len) {
+        *type = OL_RED_PEER_EXTERNAL;
+        *name = ext;
+        return true;
+    }
+    return false;
+}
+
+/* ---- the pending table ---- */
+
+typedef struct {
+    const ol_red_t *r;
+    const uint8_t *trace_id, *span_id;
+} ol_red_pend_key_t;
+
+static bool ol_red_pend_eq(const void *ud, uint32_t idx)
+{
+    const ol_red_pend_key_t *k = ud;
+    const ol_red_pending_t *p = &k->r->pending[idx];
+    return memcmp(p->trace_id, k->trace_id, 16) == 0 && memcmp(p->span_id, k->span_id, 8) == 0;
+}
+
+static uint32_t ol_red_pend_hash(const uint8_t *trace_id, const uint8_t *span_id)
+{
+    uint8_t key[24];
+    memcpy(key, trace_id, 16);
+    memcpy(key + 16, span_id, 8);
+    return (uint32_t)ol_red_hash(key, sizeof key, 4);
+}
+
+static uint32_t ol_red_pend_find(ol_red_t *r, const uint8_t *trace_id, const uint8_t *span_id, uint32_t h)
+{
+    ol_red_pend_key_t k = {r, trace_id, span_id};
+    return ol_red_index_find(&r->pending_ix, h, ol_red_pend_eq, &k);
+}
+
+/* A new record at the tail of the insertion list, or OL_RED_NONE when full. */
+static uint32_t ol_red_pend_new(ol_red_t *r, const uint8_t *trace_id, const uint8_t *span_id, uint32_t h)
+{
+    if (r->live_pending >= OL_RED_MAX_PENDING) return OL_RED_NONE;
+    uint32_t i;
+    if (r->pending_free != OL_RED_NONE) {
+        i = r->pending_free;
+    } else {
+        if (ol_grow_array(OL_MEM_PIPELINE, (void **)&r->pending, &r->cap_pending, r->n_pending + 1,
+                          sizeof *r->pending))
+            return OL_RED_NONE;
+        i = (uint32_t)r->n_pending;
+    }
+    if (ol_red_index_insert(&r->pending_ix, h, i)) return OL_RED_NONE;
+    if (i == r->pending_free) r->pending_free = r->pending[i].next;
+    else r->n_pending++;
+    ol_red_pending_t *p = &r->pending[i];
+    memset(p, 0, sizeof *p);
+    memcpy(p->trace_id, trace_id, 16);
+    memcpy(p->span_id, span_id, 8);
+    p->hash = h;
+    p->fallback = OL_RED_NONE;
+    p->since_ns = r->now_ns;
+    p->prev = r->pending_tail;
+    p->next = OL_RED_NONE;
+    if (r->pending_tail != OL_RED_NONE) r->pending[r->pending_tail].next = i;
+    else r->pending_head = i;
+    r->pending_tail = i;
+    r->live_pending++;
+    return i;
+}
+
+static void ol_red_pend_remove(ol_red_t *r, uint32_t i)
+{
+    ol_red_pending_t *p = &r->pending[i];
+    ol_red_index_remove(&r->pending_ix, p->hash, i);
+    if (p->prev != OL_RED_NONE) r->pending[p->prev].next = p->next;
+    else r->pending_head = p->next;
+    if (p->next != OL_RED_NONE) r->pending[p->next].prev = p->prev;
+    else r->pending_tail = p->prev;
+    ol_red_series_release(r, p->fallback);
+    p->state = OL_RED_PEND_FREE;
+    p->fallback = OL_RED_NONE;
+    p->next = r->pending_free;
+    r->pending_free = i;
+    r->live_pending--;
+}
+
+void ol_red_pending_free_all(ol_red_t *r)
+{
+    ol_free(OL_MEM_PIPELINE, r->pending, r->cap_pending * sizeof *r->pending);
+    r->pending = NULL;
+    r->n_pending = r->cap_pending = 0;
+    r->live_pending = 0;
+    r->pending_free = r->pending_head = r->pending_tail = OL_RED_NONE;
+    ol_red_index_free(&r->pending_ix);
+}
+
+/* ---- matching ---- */
+
+static void ol_red_edge_count(ol_red_t *r, uint32_t caller, uint32_t callee, uint64_t start_ns, bool error,
+                              double ms)
+{
+    if (caller == callee) {
+        r->c.edges_self++;
+        return;
+    }
+    const ol_red_service_ent_t *ce = &r->services[callee];
+    uint32_t series = ol_red_series_get(r, caller, true, OL_RED_PEER_SERVICE, false, ol_slice(ce->name, ce->len));
+    ol_red_cell_add(r, series, start_ns, 1, error, ms);
+    ol_red_series_release(r, series);
+    r->c.edges_matched++;
+}
+
+/* A client whose partner will not come: the uninstrumented peer, or nothing. */
+static void ol_red_edge_unmatched(ol_red_t *r, uint32_t fallback, uint64_t start_ns, bool error, double ms)
+{
+    if (fallback == OL_RED_NONE) {
+        r->c.edges_unresolved++;
+        return;
+    }
+    ol_red_cell_add(r, fallback, start_ns, 1, error, ms);
+    r->c.edges_uninstrumented++;
+}
+
+void ol_red_edge_client(ol_red_t *r, const ol_otlp_span_t *s, uint32_t svc, double duration_ms)
+{
+    if (s->trace_id.len != 16 || s->span_id.len != 8) return;
+    uint32_t h = ol_red_pend_hash(s->trace_id.ptr, s->span_id.ptr);
+    uint32_t i = ol_red_pend_find(r, s->trace_id.ptr, s->span_id.ptr, h);
+    bool error = s->status_code == 2;
+    if (i != OL_RED_NONE) {
+        ol_red_pending_t *p = &r->pending[i];
+        if (p->state != OL_RED_PEND_CALLEE) {
+            r->c.pending_duplicates++;
+            return;
+        }
+        ol_red_edge_count(r, svc, p->svc, s->start_ns, error, duration_ms);
+        ol_red_pend_remove(r, i);
+        return;
+    }
+    int type;
+    ol_slice_t name;
+    uint32_t fallback = OL_RED_NONE;
+    if (ol_red_peer_of(s, &type, &name)) fallback = ol_red_series_get(r, svc, true, type, false, name);
+    i = ol_red_pend_new(r, s->trace_id.ptr, s->span_id.ptr, h);
+    if (i == OL_RED_NONE) {
+        r->c.pending_overflow++;
+        ol_red_edge_unmatched(r, fallback, s->start_ns, error, duration_ms);
+        ol_red_series_release(r, fallback);
+        return;
+    }
+    ol_red_pending_t *p = &r->pending[i];
+    p->state = OL_RED_PEND_CLIENT;
+    p->error = error;
+    p->svc = svc;
+    p->fallback = fallback;
+    p->start_ns = s->start_ns;
+    p->duration_ms = duration_ms;
+}
+
+void ol_red_edge_callee(ol_red_t *r, ol_slice_t trace_id, ol_slice_t client_span_id, uint32_t svc)
+{
+    if (trace_id.len != 16 || client_span_id.len != 8) return;
+    uint32_t h = ol_red_pend_hash(trace_id.ptr, client_span_id.ptr);
+    uint32_t i = ol_red_pend_find(r, trace_id.ptr, client_span_id.ptr, h);
+    if (i != OL_RED_NONE) {
+        ol_red_pending_t *p = &r->pending[i];
+        if (p->state != OL_RED_PEND_CLIENT) {
+            r->c.pending_duplicates++;
+            return;
+        }
+        ol_red_edge_count(r, p->svc, svc, p->start_ns, p->error, p->duration_ms);
+        ol_red_pend_remove(r, i);
+        return;
+    }
+    i = ol_red_pend_new(r, trace_id.ptr, client_span_id.ptr, h);
+    if (i == OL_RED_NONE) {
+        r->c.pending_overflow++;
+        return;
+    }
+    r->pending[i].state = OL_RED_PEND_CALLEE;
+    r->pending[i].svc = svc;
+}
+
+void ol_red_edge_expire(ol_red_t *r, bool all)
+{
+    if (all) {
+        /* Everything goes: resolve in order, then drop the table in one step
+         * instead of unlinking a million entries from the index one by one. */
+        for (uint32_t i = r->pending_head; i != OL_RED_NONE; i = r->pending[i].next) {
+            ol_red_pending_t *p = &r->pending[i];
+            if (p->state == OL_RED_PEND_CLIENT) ol_red_edge_unmatched(r, p->fallback, p->start_ns, p->error, p->duration_ms);
+            else r->c.callees_unmatched++;
+            ol_red_series_release(r, p->fallback);
+        }
+        ol_red_pending_free_all(r);
+        return;
+    }
+    uint32_t i = r->pending_head;
+    while (i != OL_RED_NONE) {
+        ol_red_pending_t *p = &r->pending[i];
+        uint32_t next = p->next;
+        if (!p->since_ns) {
+            /* Arrived before the first tick: starts waiting now. */
+            p->since_ns = r->now_ns;
+            i = next;
+            continue;
+        }
+        if (r->now_ns < p->since_ns || r->now_ns - p->since_ns < r->opt.edge_wait_ns) break;
+        if (p->state == OL_RED_PEND_CLIENT) ol_red_edge_unmatched(r, p->fallback, p->start_ns, p->error, p->duration_ms);
+        else r->c.callees_unmatched++;
+        ol_red_pend_remove(r, i);
+        i = next;
+    }
+}

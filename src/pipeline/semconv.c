@@ -492,7 +492,8 @@ static int get_cb(void *ud, ol_slice_t key, ol_slice_t any_value)
         return OL_OK;
     }
     ol_semconv_name_t n = ol_semconv_name(key);
-    if (n.deprecated >= 0 && (g->best < 0 || n.deprecated < g->best) && ol_semconv_fills(n.deprecated, g->kind, g->key)) {
+    if (n.deprecated >= 0 && (g->best < 0 || n.deprecated < g->best) &&
+        ol_semconv_fills(n.deprecated, g->kind, g->key)) {
         g->best = n.deprecated;
         g->best_value = any_value;
     }

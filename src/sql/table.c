@@ -581,12 +581,18 @@ static int32_t span_kind_of(ol_slice_t span)
     return kind;
 }
 
-/* Whether deprecated name `dep` fills a scan key on this map still unfound. */
+/* Whether deprecated name `dep` fills a scan key on this map still unfound,
+ * on a span of this kind, or (kind < 0: not known yet) of some kind. */
 static bool semconv_wanted(const ol_sql_tb_t *b, int dep, int32_t kind, ol_sql_field_t map_field)
 {
-    for (size_t k = 0; k < b->scan->n_keys; k++)
-        if (!b->key_found[k] && b->key_field[k] == map_field && ol_semconv_fills(dep, kind, b->scan->keys[k].key))
+    for (size_t k = 0; k < b->scan->n_keys; k++) {
+        if (b->key_found[k] || b->key_field[k] != map_field) continue;
+        ol_slice_t key = b->scan->keys[k].key;
+        if (kind >= 0 ? ol_semconv_fills(dep, kind, key)
+                      : ol_semconv_fills(dep, OL_SEMCONV_KIND_UNSPECIFIED, key) ||
+                            ol_semconv_fills(dep, OL_SEMCONV_KIND_SERVER, key))
             return true;
+    }
     return false;
 }
 
@@ -612,10 +618,12 @@ static void row_attrs_semconv(ol_sql_tb_t *b, ol_slice_t msg, uint32_t field, ol
         kv_parse(f.bytes, &key, &av);
         int dep = ol_semconv_deprecated(key);
         if (dep >= 0) {
+            if (!stage && !semconv_wanted(b, dep, kind, map_field)) continue;
             if (kind < 0 && ol_semconv_sided(dep))
                 kind = map_field == OL_SQL_F_SPAN_ATTRS ? span_kind_of(msg) : OL_SEMCONV_KIND_UNSPECIFIED;
             int32_t k = kind < 0 ? OL_SEMCONV_KIND_UNSPECIFIED : kind; /* not read by unsided names */
-            if (stage || semconv_wanted(b, dep, k, map_field)) ol_semconv_feed(&st, dep, ol_sql_tb_any(b, av), k);
+            if (stage || kind < 0 || semconv_wanted(b, dep, k, map_field))
+                ol_semconv_feed(&st, dep, ol_sql_tb_any(b, av), k);
             continue;
         }
         bool hit = false;

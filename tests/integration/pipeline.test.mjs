@@ -75,8 +75,15 @@ describe('RED series and the service map', () => {
 
   before(async () => {
     olly = await Olly.start({ args: ['--red-edge-wait-ms', '200'] });
-    const tps = providers(olly, ['frontend', 'checkout', 'payment'], 'batch');
+    const tps = providers(olly, ['frontend', 'checkout', 'payment', 'assistant'], 'batch');
     for (let i = 0; i < N; i++) request(tps, t0 + i * 100, i % FAIL_EVERY === 0);
+    const llm = tps.assistant.getTracer('it');
+    for (let i = 0; i < 5; i++) {
+      const s = llm.startSpan('chat gpt-4o', { kind: SpanKind.CLIENT, startTime: t0 + i * 1000, attributes: {
+        'gen_ai.system': 'openai', 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.usage.input_tokens': 100, 'gen_ai.usage.output_tokens': 50 } });
+      s.end(t0 + i * 1000 + 800);
+    }
     await shutdownAll(tps);
   });
   after(async () => { await olly?.cleanup(); });
@@ -131,6 +138,21 @@ describe('RED series and the service map', () => {
     assert.equal(bad.status, 400);
   });
 
+  it('counts GenAI tokens per model', async () => {
+    let u;
+    await waitFor(async () => {
+      const r = await olly.api(`/api/v1/genai/usage?start=${start}&end=${end}&by=model`);
+      u = r.json;
+      return r.status === 200 && u.groups?.[0]?.requests === 5;
+    }, { what: 'GenAI usage', timeoutMs: 10000 });
+    assert.equal(u.groups.length, 1);
+    assert.equal(u.groups[0].model, 'gpt-4o');
+    assert.equal(u.groups[0].inputTokens, 500);
+    assert.equal(u.groups[0].outputTokens, 250);
+    const bad = await olly.api(`/api/v1/genai/usage?by=colour`);
+    assert.equal(bad.status, 400);
+  });
+
   it('stores the series as olly.red.* metrics that SQL reads, across a restart', async () => {
     await olly.restart();
     const sql = `SELECT ServiceName, sum(Value) AS n FROM otel_metrics_sum
@@ -139,7 +161,7 @@ describe('RED series and the service map', () => {
     const r = await olly.api('/api/v1/query', { method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sql }) });
     assert.equal(r.status, 200, r.body.toString());
-    assert.deepEqual(r.json.rows, [['checkout', N], ['frontend', N], ['payment', N]]);
+    assert.deepEqual(r.json.rows, [['assistant', 5], ['checkout', N], ['frontend', N], ['payment', N]]);
     const m = await olly.api(`/api/v1/service-map?start=${start}&end=${end}`);
     assert.equal(node(m.json, 'payment').errors, N / FAIL_EVERY);
     const metrics = (await olly.api('/metrics')).body.toString();

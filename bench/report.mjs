@@ -237,7 +237,7 @@ lines.push(`  ingest Olly/ClickHouse       ${f2(targets.ingest_vs_clickhouse.val
 lines.push(`  bytes/span Olly/ClickHouse   ${f2(targets.bytes_vs_clickhouse.value)}   target <= 0.5`);
 lines.push(`  trace by id p99 (Olly)       ${f2(targets.trace_by_id_p99_ms.value)} ms   target <= 10 ms`);
 lines.push(`  search p50 Olly/ClickHouse   ${f2(targets.search_p50_vs_clickhouse.value)}   target <= 1`);
-lines.push(`  RED query p50 Olly/ClickHouse ${f2(targets.red_p50_vs_clickhouse.value)}   target <= 1 (Olly from parts)`);
+lines.push(`  RED p50 Olly/ClickHouse      ${f2(targets.red_p50_vs_clickhouse.value)}   target <= 1 (Olly from parts)`);
 lines.push('');
 lines.push(`Machine: ${machine.nproc} CPUs (${machine.cpu}), ${f1(Number(machine.ram_bytes) / 2 ** 30)} GiB RAM, ${machine.kernel}, ` +
   `load average at the end ${machine.loadavg_end}; ${machine.olly_version}, ${machine.git_commit}; ${machine.compiler}`);

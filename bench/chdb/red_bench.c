@@ -36,6 +36,10 @@
  * around the call (Olly: ol_sql_run, JSON answer included; ClickHouse:
  * chdb_query with a JSONCompact answer).
  *
+ * --also SQL times more queries on the same data and systems (head, parts,
+ * ClickHouse; `otel.otel_traces` names the table on both), without checking
+ * their answers: the same spans, for other shapes of query.
+ *
  * Exit status 0 when everything ran and every checked answer was right;
  * never depends on timing.
  */
@@ -70,10 +74,14 @@
 
 static const double red_levels[3] = {0.5, 0.95, 0.99};
 
+#define RED_MAX_ALSO 8
+
 typedef struct {
     uint64_t spans, spr, runs, seed, window_s;
     const char *lib;
     bool json, clickhouse, head, keep;
+    const char *also[RED_MAX_ALSO]; /* more queries to time on the same data (answers not checked) */
+    size_t n_also;
 } opts_t;
 
 /* ---- answers ---- */
@@ -432,6 +440,36 @@ static int path_once(ctx_t *cx, red_path_t *p, const red_answer_t *ref, bool mea
     return rc;
 }
 
+/* ---- more queries (--also): timed on each system, answers not checked ---- */
+
+enum { ALSO_HEAD, ALSO_PARTS, ALSO_CH, ALSO__N };
+static const char *const also_names[ALSO__N] = {"olly-head", "olly-parts", "clickhouse"};
+
+typedef struct {
+    double *ms[ALSO__N];
+    size_t n[ALSO__N];
+} also_t;
+
+static also_t red_also[RED_MAX_ALSO];
+
+static int also_once(ctx_t *cx, size_t q, int sys, bool measured, ol_err_t *err)
+{
+    const char *sql = cx->o.also[q];
+    uint64_t t0 = ol_mono_ns();
+    int rc;
+    if (sys == ALSO_CH) {
+        rc = ch_query(cx, sql, "JSONCompact", &cx->out, err);
+    } else {
+        ol_buf_reset(&cx->out);
+        ol_sql_stats_t st;
+        rc = ol_sql_run(cx->store, sql, strlen(sql), NULL, 0, &cx->out, &st, err);
+    }
+    double ms = (double)(ol_mono_ns() - t0) / 1e6;
+    if (rc != OL_OK) return rc;
+    if (measured) red_also[q].ms[sys][red_also[q].n[sys]++] = ms;
+    return OL_OK;
+}
+
 /* ---- loading ---- */
 
 static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -631,6 +669,15 @@ static void print_table(FILE *f, const ctx_t *cx, const ref_t *ref, const red_an
                                cx->ch_load_s, cx->ch_optimize_s);
     fprintf(f, ")\n  Olly: %s\n", cx->sql_olly);
     if (o->clickhouse) fprintf(f, "  ClickHouse: %s\n", cx->sql_ch);
+    for (size_t q = 0; q < o->n_also; q++) {
+        fprintf(f, "  also: %s\n   ", o->also[q]);
+        for (int sys = 0; sys < ALSO__N; sys++) {
+            if (!red_also[q].n[sys]) continue;
+            ol_bench_lat_t l = ol_bench_lat(red_also[q].ms[sys], red_also[q].n[sys]);
+            fprintf(f, " %s p50/p99 %.2f / %.2f ms;", also_names[sys], l.p50, l.p99);
+        }
+        fprintf(f, "\n");
+    }
 }
 
 static void print_json(FILE *f, const ctx_t *cx, const ref_t *ref, const red_answer_t *want, bool exact_ok)
@@ -667,6 +714,18 @@ static void print_json(FILE *f, const ctx_t *cx, const ref_t *ref, const red_ans
         ol_json_write_cstr(&b, p->first_bad);
         ol_buf_append_u8(&b, '}');
     }
+    ol_buf_append_cstr(&b, "],\"also\":[");
+    for (size_t q = 0; q < cx->o.n_also; q++) {
+        ol_buf_append_cstr(&b, q ? ",{\"sql\":" : "{\"sql\":");
+        ol_json_write_cstr(&b, cx->o.also[q]);
+        for (int sys = 0; sys < ALSO__N; sys++) {
+            if (!red_also[q].n[sys]) continue;
+            ol_bench_lat_t l = ol_bench_lat(red_also[q].ms[sys], red_also[q].n[sys]);
+            ol_buf_append_u8(&b, ',');
+            ol_bench_lat_json(&b, also_names[sys], &l);
+        }
+        ol_buf_append_u8(&b, '}');
+    }
     ol_buf_append_cstr(&b, "],\"answer\":[");
     for (size_t i = 0; i < want->n; i++) {
         const red_row_t *r = &want->rows[i];
@@ -696,7 +755,9 @@ static void usage(void)
             "  --no-clickhouse        Olly only\n"
             "  --no-head              skip the run over Olly's in-memory head\n"
             "  --keep                 keep the Olly store and the ClickHouse session directories\n"
-            "  --json                 one JSON object on stdout, the table on stderr\n");
+            "  --json                 one JSON object on stdout, the table on stderr\n"
+            "  --also SQL             also time this query (as written, on both systems; `otel.otel_traces`\n"
+            "                         names the table on both), answers not checked; up to 8\n");
 }
 
 static bool num_arg(const char *s, uint64_t *out)
@@ -730,6 +791,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--keep")) o->keep = true;
         else if (!strcmp(a, "--short")) short_mode = true;
         else if (!strcmp(a, "--json")) o->json = true;
+        else if (!strcmp(a, "--also") && v && o->n_also < RED_MAX_ALSO) o->also[o->n_also++] = v, i++;
         else ok = false;
         if (!ok) {
             usage();
@@ -797,6 +859,9 @@ int main(int argc, char **argv)
         p->ms = calloc(o->runs, sizeof *p->ms);
         if (!p->ms) rc = OL_NOMEM;
     }
+    for (size_t q = 0; q < o->n_also; q++)
+        for (int sys = 0; sys < ALSO__N; sys++)
+            if (!(red_also[q].ms[sys] = calloc(o->runs, sizeof(double)))) rc = OL_NOMEM;
     /* The head first (before the flush), then the rest taking turns. */
     for (int phase = 0; phase < 2 && rc == OL_OK; phase++) {
         if (phase == 1) {
@@ -819,6 +884,15 @@ int main(int argc, char **argv)
                 p->ran = true;
                 rc = path_once(&cx, p, &want, run > 0, &err);
                 if (rc != OL_OK) ol_err_set(&err, "%s: %s", p->name, err.msg);
+            }
+            for (size_t q = 0; q < o->n_also && rc == OL_OK; q++) {
+                for (int sys = 0; sys < ALSO__N && rc == OL_OK; sys++) {
+                    if ((sys == ALSO_HEAD) != (phase == 0) || (sys == ALSO_HEAD && !o->head) ||
+                        (sys == ALSO_CH && !o->clickhouse))
+                        continue;
+                    rc = also_once(&cx, q, sys, run > 0, &err);
+                    if (rc != OL_OK) ol_err_set(&err, "%s, also query %zu: %s", also_names[sys], q + 1, err.msg);
+                }
             }
         }
     }
@@ -850,6 +924,8 @@ int main(int argc, char **argv)
     if (rc == OL_OK) fprintf(tf, "red_bench: %s\n", all_ok ? "every answer agreed" : "A WRONG ANSWER (see above)");
 
     for (size_t i = 0; i < N_PATHS; i++) free(red_paths[i].ms);
+    for (size_t q = 0; q < o->n_also; q++)
+        for (int sys = 0; sys < ALSO__N; sys++) free(red_also[q].ms[sys]);
     answer_free(&want);
     ref_free(&ref);
     ol_buf_free(&cx.out);

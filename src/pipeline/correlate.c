@@ -6,9 +6,11 @@
  * correlate_index.c and correlate_file.c, the lookups in correlate_query.c.
  *
  * Observe parses only items whose raw bytes contain "correlation", takes the
- * mutex once per batch that has an id, and writes one index-file record
- * holding the refs that were new (a trace's second span with the same id
- * adds nothing). Spans the store reported as duplicates are skipped.
+ * mutex once per batch that has an id or a root span, and writes one
+ * index-file record holding the refs that were new (a trace's second span
+ * with the same id adds nothing). Root spans leave a hint for generated-id
+ * lookups (correlate_hint.c). Spans the store reported as duplicates are
+ * skipped.
  */
 #include "core/alloc.h"
 #include "core/util.h"
@@ -52,6 +54,7 @@ void ol_correlate_destroy(ol_correlate_t *c)
     if (!c) return;
     ol_correlate_file_close(c);
     ol_cix_free(&c->ix);
+    ol_chints_free(&c->hints);
     ol_buf_free(&c->wbuf);
     if (c->dir) ol_free(OL_MEM_PIPELINE, c->dir, strlen(c->dir) + 1);
     pthread_mutex_destroy(&c->mu);
@@ -69,6 +72,14 @@ typedef struct ol_cobs {
     ol_cix_ref_t ref; /* the item's */
 } ol_cobs_t;
 
+static void ol_cobs_lock(ol_cobs_t *o)
+{
+    if (o->locked) return;
+    pthread_mutex_lock(&o->c->mu);
+    o->locked = true;
+    o->mark = ol_cix_record_begin(&o->c->wbuf);
+}
+
 static int ol_cobs_attr(void *ud, ol_slice_t key, uint32_t kind, ol_slice_t value)
 {
     ol_cobs_t *o = ud;
@@ -77,11 +88,7 @@ static int ol_cobs_attr(void *ud, ol_slice_t key, uint32_t kind, ol_slice_t valu
     /* Sanitised batches hold only valid ids; anything else is not indexed. */
     if (kind != 1 || ol_cid_check(value, o->now_s) != OL_CID_OK) return OL_OK;
     atomic_fetch_add(&c->seen[o->sig], 1);
-    if (!o->locked) {
-        pthread_mutex_lock(&c->mu);
-        o->locked = true;
-        o->mark = ol_cix_record_begin(&c->wbuf);
-    }
+    ol_cobs_lock(o);
     int rc = ol_cix_add(&c->ix, value, &o->ref);
     if (rc == 1) ol_cix_put_entry(&c->wbuf, value, &o->ref);
     return OL_OK;
@@ -93,7 +100,14 @@ void ol_correlate_observe(ol_correlate_t *c, const ol_otlp_batch_t *b, const uin
     ol_cobs_t o = {.c = c, .sig = b->signal, .now_s = ol_correlate_now_s(c)};
     for (size_t i = 0; i < b->n_spans; i++) {
         const ol_otlp_span_t *sp = &b->spans[i];
-        if (!sp->valid || (dup && dup[i]) || sp->trace_id.len != 16 || !ol_cid_maybe(sp->raw)) continue;
+        if (!sp->valid || (dup && dup[i]) || sp->trace_id.len != 16) continue;
+        if (!sp->parent_span_id.len) {
+            uint64_t second = sp->start_ns / 1000000000ull;
+            ol_cobs_lock(&o);
+            if (ol_chints_add(&c->hints, sp->trace_id.ptr, second, ol_cid_hash32(sp->trace_id.ptr, 16), true) == 1)
+                ol_cix_put_root(&c->wbuf, sp->trace_id.ptr, second);
+        }
+        if (!ol_cid_maybe(sp->raw)) continue;
         memcpy(o.ref.trace_id, sp->trace_id.ptr, 16);
         o.ref.time_ns = sp->start_ns;
         o.sig = OL_SIGNAL_TRACES;
@@ -142,7 +156,7 @@ void ol_correlate_metrics_text(ol_correlate_t *c, ol_buf_t *out)
     if (!c) return;
     pthread_mutex_lock(&c->mu);
     uint64_t ids = c->ix.n, refs = c->ix.n_refs, evicted = c->ix.evicted, dropped = c->ix.refs_dropped;
-    uint64_t file_bytes = c->fd >= 0 ? c->file_end : 0;
+    uint64_t file_bytes = c->fd >= 0 ? c->file_end : 0, hints = c->hints.n;
     pthread_mutex_unlock(&c->mu);
     ol_buf_printf(out,
                   "# HELP olly_correlation_ids_seen_total Stored items carrying a valid correlation id, per signal.\n"
@@ -165,6 +179,9 @@ void ol_correlate_metrics_text(ol_correlate_t *c, ol_buf_t *out)
                   "olly_correlation_lookups_total{kind=\"generated\"} %llu\n",
                   (unsigned long long)atomic_load(&c->lookups[OL_CLOOKUP_EXPLICIT]),
                   (unsigned long long)atomic_load(&c->lookups[OL_CLOOKUP_GENERATED]));
+    ol_cmetric(out, "olly_correlation_generated_searches_total", "counter",
+               "Generated-id lookups no root hint answered, so the store was searched.", atomic_load(&c->searches));
+    ol_cmetric(out, "olly_correlation_root_hints", "gauge", "Root spans remembered for generated-id lookups.", hints);
     ol_cmetric(out, "olly_correlation_index_ids", "gauge", "Explicit correlation ids in the index.", ids);
     ol_cmetric(out, "olly_correlation_index_refs", "gauge",
                "Traces and trace-less log seconds the indexed ids point at.", refs);

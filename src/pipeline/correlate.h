@@ -24,7 +24,9 @@
  * `olly-{base36 start second}-{8 hex of a hash of its trace id}`, derived
  * when reading from the stored trace itself, never written into it: every
  * node that holds part of the trace, and every span or log record that comes
- * later, agrees on it.
+ * later, agrees on it. Observe also remembers root spans (a bounded ring in
+ * memory) so that a generated id is usually resolved without searching the
+ * store; the stored trace still decides.
  *
  * Thread safety: every function may be called from any thread; the index is
  * guarded by one mutex, held for memory work only (and the index file's
@@ -69,12 +71,12 @@ int ol_correlate_sanitize(ol_correlate_t *c, ol_otlp_batch_t *b, ol_arena_t *a);
  * the memory index still answers. */
 void ol_correlate_observe(ol_correlate_t *c, const ol_otlp_batch_t *b, const uint8_t *dup);
 /* Once a second: fsyncs the index file when it has new records, and rewrites
- * it when more than half of it is stale (evicted ids). */
+ * it when more than half of it is stale (evicted ids, replaced hints). */
 void ol_correlate_tick(ol_correlate_t *c, uint64_t now_ns);
 /* olly_correlation_* counters in Prometheus text format: ids seen per
  * signal, ids rejected per reason, log records given a replacement id,
- * lookups per kind (explicit, generated), index ids and traces, evictions,
- * index file errors. */
+ * lookups per kind (explicit, generated), generated lookups that searched
+ * the store, root hints, index ids and traces, evictions, index file. */
 void ol_correlate_metrics_text(ol_correlate_t *c, ol_buf_t *out);
 
 /* The flow named `id`, as one JSON document appended to out:

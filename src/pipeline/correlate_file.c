@@ -12,7 +12,8 @@
  * truncation, counted and logged; the memory index keeps the ref, and the
  * next compaction writes it.
  *
- * Evicted ids stay in the file until it is rewritten: when it grows past
+ * Evicted ids and reused root hints stay in the file until it is
+ * rewritten: when it grows past
  * twice what its live refs need (plus 1 MiB), the tick writes the compacted
  * image to correlation.idx.tmp, fsyncs it, renames it over the file and
  * fsyncs the directory, so either the old or the new file is there after a
@@ -113,7 +114,7 @@ int ol_correlate_file_open(ol_correlate_t *c, ol_err_t *err)
     }
     ol_cix_load_t res;
     ol_err_t lerr;
-    rc = len ? ol_cix_load_image(&c->ix, ol_slice(data, len), &res, &lerr) : OL_CORRUPT;
+    rc = len ? ol_cix_load_image(&c->ix, &c->hints, ol_slice(data, len), &res, &lerr) : OL_CORRUPT;
     if (rc == OL_CORRUPT) {
         if (len >= OL_CIX_HEADER) { /* a damaged header: keep the file for inspection */
             ol_cfile_set_aside(c, data, len, 0);
@@ -138,13 +139,19 @@ int ol_correlate_file_open(ol_correlate_t *c, ol_err_t *err)
                 rc = OL_ERR;
             }
         }
-        if (res.skipped_records)
-            ol_warn("correlation index: %s: %llu records with a good CRC but malformed entries skipped", c->path,
-                    (unsigned long long)res.skipped_records);
+        if (res.skipped_records) { /* a rewrite would drop them: keep the file as it was first */
+            int aside = ol_cfile_set_aside(c, data, len, 0);
+            ol_error("correlation index: %s: %llu records with a good CRC but malformed entries skipped; the file "
+                     "%s %s.corrupt-0",
+                     c->path, (unsigned long long)res.skipped_records, aside == 0 ? "copied to" : "NOT copied to",
+                     c->path);
+            if (aside != 0) c->compact_retry_end = UINT64_MAX; /* never rewrite what could not be saved */
+        }
         c->file_end = res.good_end;
         if (rc == OL_OK)
-            ol_info("correlation index: %s: %llu ids, %llu refs loaded (%llu evicted)", c->path,
-                    (unsigned long long)c->ix.n, (unsigned long long)c->ix.n_refs, (unsigned long long)c->ix.evicted);
+            ol_info("correlation index: %s: %llu ids, %llu refs, %u root hints loaded (%llu ids evicted)", c->path,
+                    (unsigned long long)c->ix.n, (unsigned long long)c->ix.n_refs, c->hints.n,
+                    (unsigned long long)c->ix.evicted);
     } else {
         ol_err_set(err, "correlation index: %s: %s", c->path, lerr.msg);
     }
@@ -192,11 +199,11 @@ void ol_correlate_file_sync(ol_correlate_t *c)
 void ol_correlate_file_maybe_compact(ol_correlate_t *c)
 {
     if (c->fd < 0) return;
-    uint64_t need = OL_CIX_HEADER + c->ix.live_bytes;
+    uint64_t need = OL_CIX_HEADER + c->ix.live_bytes + (uint64_t)c->hints.n * OL_CIX_ROOT_BYTES;
     if (c->file_end <= 2 * need + OL_CFILE_SLACK || c->file_end <= c->compact_retry_end) return;
     ol_buf_t img;
     ol_buf_init(&img, OL_MEM_PIPELINE, 0);
-    int rc = ol_cix_write_image(&c->ix, &img);
+    int rc = ol_cix_write_image(&c->ix, &c->hints, &img);
     int fd = -1;
     if (rc == OL_OK) fd = c->io->open(c->io, c->tmp_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (rc == OL_OK && fd < 0) rc = OL_ERR;

@@ -11,7 +11,8 @@
  * evictions. An id keeps at most OL_CIX_MAX_REFS refs (the first ones).
  *
  * The file image (docs/format/correlation-index.md) is a header and
- * length+CRC framed records of entries. Loading applies good records in
+ * length+CRC framed records of entries: id refs, and the root hints of
+ * correlate_hint.c. Loading applies good records in
  * order, skips a record whose CRC holds but whose entries do not parse,
  * and stops at the first record that fails its framing, telling the caller
  * whether that is a torn append (cut off) or damage (set aside).
@@ -243,12 +244,32 @@ void ol_cix_record_end(ol_buf_t *b, size_t mark)
     ol_store_le32(h + 4, ol_crc32c(crc, h + OL_CIX_REC_HEADER, n));
 }
 
-/* Parses one entry at p (bounded by end); OL_CORRUPT when malformed. */
+void ol_cix_put_root(ol_buf_t *b, const uint8_t trace_id[16], uint64_t second)
+{
+    uint8_t e[OL_CIX_ROOT_BYTES];
+    e[0] = OL_CIX_KIND_ROOT;
+    memcpy(e + 1, trace_id, 16);
+    ol_store_le64(e + 17, second);
+    ol_buf_append(b, e, sizeof e);
+}
+
+/* Parses one entry at p (bounded by end): its kind, or OL_CORRUPT when
+ * malformed. A root hint comes back as an empty id and ref (trace id, the
+ * second in time_ns). */
 static int ol_cix_parse_entry(const uint8_t **pp, const uint8_t *end, ol_slice_t *id, ol_cix_ref_t *ref)
 {
     const uint8_t *p = *pp;
     if (end - p < 2) return OL_CORRUPT;
     uint8_t kind = p[0], len = p[1];
+    if (kind == OL_CIX_KIND_ROOT) {
+        if (end - p < OL_CIX_ROOT_BYTES) return OL_CORRUPT;
+        *id = OL_SLICE_NULL;
+        memcpy(ref->trace_id, p + 1, 16);
+        ref->time_ns = ol_load_le64(p + 17);
+        if (ol_cix_is_time(ref) || ref->time_ns > UINT32_MAX) return OL_CORRUPT;
+        *pp = p + OL_CIX_ROOT_BYTES;
+        return kind;
+    }
     if (kind != OL_CIX_KIND_TRACE && kind != OL_CIX_KIND_TIME) return OL_CORRUPT;
     size_t need = ol_cix_entry_bytes(len, kind == OL_CIX_KIND_TRACE);
     if ((size_t)(end - p) < need) return OL_CORRUPT;
@@ -265,7 +286,7 @@ static int ol_cix_parse_entry(const uint8_t **pp, const uint8_t *end, ol_slice_t
     ref->time_ns = ol_load_le64(p);
     if (kind == OL_CIX_KIND_TIME && ref->time_ns % 1000000000ull) return OL_CORRUPT;
     *pp = p + 8;
-    return OL_OK;
+    return kind;
 }
 
 static bool ol_cix_all_zero(const uint8_t *p, size_t n)
@@ -275,27 +296,11 @@ static bool ol_cix_all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
-int ol_cix_load_image(ol_cix_t *x, ol_slice_t file, ol_cix_load_t *res, ol_err_t *err)
+/* One pass over the records: framing, CRCs and entries checked, res
+ * filled; with apply, each good record's entries are applied. */
+static int ol_cix_walk(ol_cix_t *x, ol_chints_t *hints, ol_slice_t file, ol_cix_load_t *res, bool apply, ol_err_t *err)
 {
     memset(res, 0, sizeof *res);
-    uint8_t want[OL_CIX_HEADER];
-    ol_cix_put_header(want);
-    if (file.len < OL_CIX_HEADER) {
-        ol_err_set(err, "shorter than its %d-byte header (%zu bytes)", OL_CIX_HEADER, file.len);
-        return OL_CORRUPT;
-    }
-    if (memcmp(file.ptr, want, 8) != 0) {
-        ol_err_set(err, "bad magic");
-        return OL_CORRUPT;
-    }
-    if (ol_load_le32(file.ptr + 16) != ol_crc32c(0, file.ptr, 16)) {
-        ol_err_set(err, "header CRC mismatch");
-        return OL_CORRUPT;
-    }
-    if (ol_load_le32(file.ptr + 8) != OL_CIX_VERSION || ol_load_le32(file.ptr + 12) != 0) {
-        ol_err_set(err, "unsupported version %u or flags %u", ol_load_le32(file.ptr + 8), ol_load_le32(file.ptr + 12));
-        return OL_CORRUPT;
-    }
     size_t pos = OL_CIX_HEADER, len = file.len;
     res->good_end = pos;
     while (pos < len) {
@@ -322,29 +327,35 @@ int ol_cix_load_image(ol_cix_t *x, ol_slice_t file, ol_cix_load_t *res, ol_err_t
         }
         /* Check every entry before applying any, so a record is all or nothing. */
         const uint8_t *p = h + OL_CIX_REC_HEADER, *end = p + n;
-        bool ok = true;
-        size_t entries = 0;
-        while (p < end && ok) {
+        size_t entries = 0, roots = 0;
+        int kind = OL_CIX_KIND_TRACE; /* anything > 0 */
+        while (p < end && kind > 0) {
             ol_slice_t id;
             ol_cix_ref_t ref;
-            ok = ol_cix_parse_entry(&p, end, &id, &ref) == OL_OK;
+            kind = ol_cix_parse_entry(&p, end, &id, &ref);
             entries++;
+            roots += kind == OL_CIX_KIND_ROOT;
         }
-        if (!ok) {
+        if (p < end || kind <= 0) {
             res->skipped_records++;
         } else {
-            p = h + OL_CIX_REC_HEADER;
-            while (p < end) {
+            for (p = h + OL_CIX_REC_HEADER; apply && p < end;) {
                 ol_slice_t id;
                 ol_cix_ref_t ref;
-                ol_cix_parse_entry(&p, end, &id, &ref);
-                if (ol_cix_add(x, id, &ref) == OL_NOMEM) {
+                int rc;
+                if (ol_cix_parse_entry(&p, end, &id, &ref) == OL_CIX_KIND_ROOT)
+                    rc = hints ? ol_chints_add(hints, ref.trace_id, ref.time_ns, ol_cid_hash32(ref.trace_id, 16), false)
+                               : 0;
+                else
+                    rc = ol_cix_add(x, id, &ref);
+                if (rc == OL_NOMEM) {
                     ol_err_set(err, "out of memory at offset %zu", pos);
                     return OL_NOMEM;
                 }
             }
             res->records++;
             res->entries += entries;
+            res->roots += roots;
         }
         pos += OL_CIX_REC_HEADER + n;
         res->good_end = pos;
@@ -352,7 +363,39 @@ int ol_cix_load_image(ol_cix_t *x, ol_slice_t file, ol_cix_load_t *res, ol_err_t
     return OL_OK;
 }
 
-int ol_cix_write_image(const ol_cix_t *x, ol_buf_t *out)
+int ol_cix_load_image(ol_cix_t *x, ol_chints_t *hints, ol_slice_t file, ol_cix_load_t *res, ol_err_t *err)
+{
+    memset(res, 0, sizeof *res);
+    uint8_t want[OL_CIX_HEADER];
+    ol_cix_put_header(want);
+    if (file.len < OL_CIX_HEADER) {
+        ol_err_set(err, "shorter than its %d-byte header (%zu bytes)", OL_CIX_HEADER, file.len);
+        return OL_CORRUPT;
+    }
+    if (memcmp(file.ptr, want, 8) != 0) {
+        ol_err_set(err, "bad magic");
+        return OL_CORRUPT;
+    }
+    if (ol_load_le32(file.ptr + 16) != ol_crc32c(0, file.ptr, 16)) {
+        ol_err_set(err, "header CRC mismatch");
+        return OL_CORRUPT;
+    }
+    if (ol_load_le32(file.ptr + 8) != OL_CIX_VERSION || ol_load_le32(file.ptr + 12) != 0) {
+        ol_err_set(err, "unsupported version %u or flags %u", ol_load_le32(file.ptr + 8), ol_load_le32(file.ptr + 12));
+        return OL_CORRUPT;
+    }
+    /* Count first, so the hint ring is sized once rather than doubled along. */
+    int rc = ol_cix_walk(x, NULL, file, res, false, err);
+    if (rc == OL_OK && hints && ol_chints_reserve(hints, res->roots) != OL_OK) {
+        ol_err_set(err, "out of memory for %llu root hints", (unsigned long long)res->roots);
+        rc = OL_NOMEM;
+    }
+    ol_cix_load_t applied; /* the good records only: the first walk said what follows them */
+    if (rc == OL_OK) rc = ol_cix_walk(x, hints, ol_slice(file.ptr, res->good_end), &applied, true, err);
+    return rc;
+}
+
+int ol_cix_write_image(const ol_cix_t *x, const ol_chints_t *h, ol_buf_t *out)
 {
     uint8_t hdr[OL_CIX_HEADER];
     ol_cix_put_header(hdr);
@@ -367,6 +410,14 @@ int ol_cix_write_image(const ol_cix_t *x, ol_buf_t *out)
             }
             ol_cix_put_entry(out, id, &e->refs[i]);
         }
+    }
+    for (uint32_t i = 0; h && i < h->n; i++) {
+        if (out->len - mark - OL_CIX_REC_HEADER >= OL_CIX_IMAGE_RECORD) {
+            ol_cix_record_end(out, mark);
+            mark = ol_cix_record_begin(out);
+        }
+        const ol_chint_t *r = ol_chints_at(h, i);
+        ol_cix_put_root(out, r->trace_id, r->second);
     }
     ol_cix_record_end(out, mark);
     return out->err;

@@ -64,6 +64,41 @@ int ol_cid_each(ol_slice_t msg, uint32_t field, ol_cid_attr_fn fn, void *ud);
 /* The cheap test before any parsing: raw holds the bytes "correlation". */
 bool ol_cid_maybe(ol_slice_t raw);
 
+/* ---- root hints (correlate_hint.c) ----
+ *
+ * An accelerator for generated-id lookups, never the source of truth: the
+ * root spans this node stored, by (start second, hash32 of the trace id).
+ * A lookup verifies every hinted trace against the store; when none
+ * verifies (the root went to another node, started in another second than
+ * the trace, or was dropped from the ring) it searches the store. A ring of
+ * at most OL_CHINT_MAX entries (28 bytes each), grown on demand, persisted
+ * with the index (kind 3 entries). */
+#define OL_CHINT_MAX (1u << 20)
+
+typedef struct ol_chint {
+    uint8_t trace_id[16];
+    uint32_t second, hash;
+    uint32_t next; /* index + 1 of the next entry of the bucket, 0 = none */
+} ol_chint_t;
+
+typedef struct ol_chints {
+    ol_chint_t *e;
+    uint32_t *head; /* per bucket: index + 1 of its first entry */
+    uint32_t cap, n, pos; /* pos: the next entry to reuse once n == OL_CHINT_MAX */
+} ol_chints_t;
+
+void ol_chints_free(ol_chints_t *h);
+/* 1 when added, 0 when already there (or a second past 2106: not kept),
+ * OL_NOMEM. Without `check` the hint is added even if already there (the
+ * index file holds each hint once: loading need not look). */
+int ol_chints_add(ol_chints_t *h, const uint8_t trace_id[16], uint64_t second, uint32_t hash, bool check);
+/* Room for n hints (at most OL_CHINT_MAX) before a load. */
+int ol_chints_reserve(ol_chints_t *h, size_t n);
+/* The i-th hint from the oldest (i < h->n). */
+const ol_chint_t *ol_chints_at(const ol_chints_t *h, uint32_t i);
+/* Up to max trace ids hinted for (second, hash); returns how many. */
+size_t ol_chints_find(const ol_chints_t *h, uint64_t second, uint32_t hash, uint8_t (*out)[16], size_t max);
+
 /* ---- the index (correlate_index.c) ---- */
 
 /* One thing an id names: a trace (time = the first item's time seen with
@@ -111,6 +146,8 @@ int ol_cix_add(ol_cix_t *x, ol_slice_t id, const ol_cix_ref_t *ref);
 #define OL_CIX_MAX_PAYLOAD (1u << 20)
 #define OL_CIX_KIND_TRACE 1
 #define OL_CIX_KIND_TIME 2
+#define OL_CIX_KIND_ROOT 3
+#define OL_CIX_ROOT_BYTES 25 /* kind, trace id, second */
 
 void ol_cix_put_header(uint8_t out[OL_CIX_HEADER]);
 /* A record: ol_cix_record_begin reserves its header and returns a mark,
@@ -119,6 +156,8 @@ void ol_cix_put_header(uint8_t out[OL_CIX_HEADER]);
 size_t ol_cix_record_begin(ol_buf_t *b);
 void ol_cix_put_entry(ol_buf_t *b, ol_slice_t id, const ol_cix_ref_t *ref);
 void ol_cix_record_end(ol_buf_t *b, size_t mark);
+/* A root hint entry: the trace id and its root's start second. */
+void ol_cix_put_root(ol_buf_t *b, const uint8_t trace_id[16], uint64_t second);
 /* Entry size in the file. */
 size_t ol_cix_entry_bytes(size_t id_len, bool trace);
 
@@ -132,15 +171,17 @@ typedef struct ol_cix_load {
     size_t good_end;      /* bytes up to the end of the last good record */
     ol_cix_tail_t tail;
     uint64_t records, entries, skipped_records; /* skipped: CRC good, entries malformed */
+    uint64_t roots; /* root hint entries */
 } ol_cix_load_t;
 
-/* Applies a file image to x. OL_CORRUPT when the header is bad (nothing
- * applied; err says why); OL_NOMEM; else OL_OK with res telling where the
- * good records end and what follows. */
-int ol_cix_load_image(ol_cix_t *x, ol_slice_t file, ol_cix_load_t *res, ol_err_t *err);
-/* The compacted image of x: header, then the ids oldest-extended first so a
- * load rebuilds the same recency order. */
-int ol_cix_write_image(const ol_cix_t *x, ol_buf_t *out);
+/* Applies a file image to x and h (root hints; NULL: checked, not kept).
+ * OL_CORRUPT when the header is bad (nothing applied; err says why);
+ * OL_NOMEM; else OL_OK with res telling where the good records end and what
+ * follows. */
+int ol_cix_load_image(ol_cix_t *x, ol_chints_t *h, ol_slice_t file, ol_cix_load_t *res, ol_err_t *err);
+/* The compacted image of x and h: header, the ids oldest-extended first,
+ * then the hints oldest first, so a load rebuilds the same order. */
+int ol_cix_write_image(const ol_cix_t *x, const ol_chints_t *h, ol_buf_t *out);
 
 /* ---- the processor ---- */
 
@@ -150,6 +191,7 @@ struct ol_correlate {
     ol_store_t *store;
     pthread_mutex_t mu;
     ol_cix_t ix;
+    ol_chints_t hints;
     /* index file (correlate_file.c); fd < 0 when memory only or broken */
     const ol_io_t *io;
     char *dir, *path, *tmp_path;
@@ -164,6 +206,7 @@ struct ol_correlate {
     atomic_uint_fast64_t rejected[OL_CID__COUNT]; /* per reason */
     atomic_uint_fast64_t replaced;
     atomic_uint_fast64_t lookups[2];
+    atomic_uint_fast64_t searches; /* generated lookups the hints did not answer */
     atomic_uint_fast64_t file_errors, compactions;
 };
 

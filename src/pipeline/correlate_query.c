@@ -5,11 +5,13 @@
  *   - the index (explicit ids, and generated-form ids that a client sent as
  *     attributes or that replaced a rejected id): its trace refs;
  *   - for an id of the generated form, olly-{s}-{h}: the traces that start
- *     in second s and whose trace-id hash begins with h. The store is
- *     searched over [s, s+1) with no condition, so in parts only the
- *     trace_id and time columns of the granules overlapping that second are
- *     read (ol_store_search_traces' hit callback); a candidate whose hash
- *     matches is kept when its whole trace starts in that second.
+ *     in second s and whose trace-id hash begins with h. First the root
+ *     hints (correlate_hint.c: root spans this node stored, by second and
+ *     hash); only when no hinted trace checks out is the store searched
+ *     over [s, s+1) with no condition, so in parts only the trace_id and
+ *     time columns of the granules overlapping that second are read
+ *     (ol_store_search_traces' hit callback). A candidate is kept when its
+ *     hash matches and its whole stored trace starts in that second.
  * Every candidate is then read as span briefs (ol_store_trace_briefs: one
  * read of each granule for all of them), which give the trace's real start
  * and end. Nothing about generated ids is stored: they are derived here, from
@@ -44,7 +46,6 @@
 
 typedef struct ol_cq_cand {
     uint8_t id[16];
-    uint64_t hint_ns; /* index ref time, for a trace without spans */
     bool indexed;     /* from the index (else a generated-id candidate to verify) */
 } ol_cq_cand_t;
 
@@ -104,6 +105,7 @@ typedef struct ol_cq {
     size_t n_refs;
     ol_cq_cand_t *cands;
     size_t n_cands, cap_cands, cursor;
+    size_t n_named; /* traces the generated id names */
     ol_cq_trace_t *traces;
     size_t n_traces, cap_traces;
     ol_cq_span_t *spans;
@@ -173,7 +175,7 @@ static bool ol_cq_in_flow(const ol_cq_t *q, const uint8_t *tid)
 
 /* Index refs are distinct (the index keeps one per trace) and come first;
  * generated-id candidates (a handful) are checked against everything. */
-static void ol_cq_add_cand(ol_cq_t *q, const uint8_t *tid, uint64_t hint_ns, bool indexed)
+static void ol_cq_add_cand(ol_cq_t *q, const uint8_t *tid, bool indexed)
 {
     for (size_t i = 0; !indexed && i < q->n_cands; i++)
         if (memcmp(q->cands[i].id, tid, 16) == 0) return;
@@ -184,13 +186,12 @@ static void ol_cq_add_cand(ol_cq_t *q, const uint8_t *tid, uint64_t hint_ns, boo
     if (!ol_cq_grow(q, (void **)&q->cands, &q->cap_cands, q->n_cands + 1, sizeof *q->cands)) return;
     ol_cq_cand_t *cd = &q->cands[q->n_cands++];
     memcpy(cd->id, tid, 16);
-    cd->hint_ns = hint_ns;
     cd->indexed = indexed;
 }
 
 static void ol_cq_gen_check(ol_cq_t *q, const uint8_t *tid)
 {
-    if (ol_cid_hash32(tid, 16) == q->hash) ol_cq_add_cand(q, tid, 0, false);
+    if (ol_cid_hash32(tid, 16) == q->hash) ol_cq_add_cand(q, tid, false);
 }
 
 static int ol_cq_head_cb(void *ud, const ol_store_trace_t *t)
@@ -222,7 +223,7 @@ static int ol_cq_index(ol_cq_t *q)
     pthread_mutex_unlock(&c->mu);
     for (size_t i = 0; i < q->n_refs && q->rc == OL_OK; i++) {
         static const uint8_t zero[16];
-        if (memcmp(q->refs[i].trace_id, zero, 16) != 0) ol_cq_add_cand(q, q->refs[i].trace_id, q->refs[i].time_ns, true);
+        if (memcmp(q->refs[i].trace_id, zero, 16) != 0) ol_cq_add_cand(q, q->refs[i].trace_id, true);
     }
     return q->rc;
 }
@@ -244,7 +245,10 @@ static int ol_cq_brief_cb(void *ud, const ol_store_trace_brief_t *t)
     while (q->cursor < q->n_cands && memcmp(q->cands[q->cursor].id, t->trace_id, 16) != 0) q->cursor++;
     if (q->cursor >= q->n_cands || !t->n_spans) return OL_OK;
     const ol_cq_cand_t *cd = &q->cands[q->cursor];
-    if (!cd->indexed && t->start_ns / OL_CQ_SEC != q->second) return OL_OK; /* starts in another second */
+    /* a generated id names a trace that starts in its second and whose hash it shows */
+    bool named = q->generated && t->start_ns / OL_CQ_SEC == q->second && ol_cid_hash32(t->trace_id, 16) == q->hash;
+    if (!cd->indexed && !named) return OL_OK;
+    q->n_named += named;
     if (!ol_cq_grow(q, (void **)&q->traces, &q->cap_traces, q->n_traces + 1, sizeof *q->traces)) return q->rc;
     ol_cq_trace_t *tr = &q->traces[q->n_traces];
     memset(tr, 0, sizeof *tr);
@@ -301,21 +305,42 @@ static int ol_cq_span_cmp(const void *a, const void *b)
     return memcmp(x->span_id, y->span_id, 8);
 }
 
+/* Briefs of the candidates from `from` on. */
+static int ol_cq_briefs(ol_cq_t *q, size_t from)
+{
+    size_t n = q->n_cands - from;
+    if (!n) return q->rc;
+    uint8_t (*ids)[16] = ol_arena_alloc(q->a, n * sizeof *ids);
+    if (!ids) return OL_NOMEM;
+    for (size_t i = 0; i < n; i++) memcpy(ids[i], q->cands[from + i].id, 16);
+    q->cursor = from;
+    int rc = ol_store_trace_briefs(q->c->store, (const uint8_t(*)[16])ids, n, ol_cq_brief_cb, q);
+    return rc != OL_OK ? rc : q->rc;
+}
+
+#define OL_CQ_MAX_HINTS 16
+
 static int ol_cq_traces(ol_cq_t *q)
 {
-    if (q->generated) {
+    if (q->generated) { /* root hints first: usually the trace itself */
+        uint8_t hinted[OL_CQ_MAX_HINTS][16];
+        pthread_mutex_lock(&q->c->mu);
+        size_t n = ol_chints_find(&q->c->hints, q->second, q->hash, hinted, OL_CQ_MAX_HINTS);
+        pthread_mutex_unlock(&q->c->mu);
+        for (size_t i = 0; i < n; i++) ol_cq_add_cand(q, hinted[i], false);
+    }
+    int rc = ol_cq_briefs(q, 0);
+    if (rc != OL_OK) return rc;
+    if (q->generated && !q->n_named) { /* no hint checked out: search the second */
+        atomic_fetch_add(&q->c->searches, 1);
+        size_t from = q->n_cands;
         ol_store_span_filter_t f = {.status = -1};
         uint64_t s = q->second * OL_CQ_SEC;
-        int rc = ol_store_search_traces(q->c->store, s, s + OL_CQ_SEC, &f, ol_cq_head_cb, ol_cq_hit_cb, q);
+        rc = ol_store_search_traces(q->c->store, s, s + OL_CQ_SEC, &f, ol_cq_head_cb, ol_cq_hit_cb, q);
+        if (rc == OL_OK) rc = q->rc;
+        if (rc == OL_OK) rc = ol_cq_briefs(q, from);
         if (rc != OL_OK) return rc;
     }
-    if (!q->n_cands) return q->rc;
-    uint8_t (*ids)[16] = ol_arena_alloc(q->a, q->n_cands * sizeof *ids);
-    if (!ids) return OL_NOMEM;
-    for (size_t i = 0; i < q->n_cands; i++) memcpy(ids[i], q->cands[i].id, 16);
-    int rc = ol_store_trace_briefs(q->c->store, (const uint8_t(*)[16])ids, q->n_cands, ol_cq_brief_cb, q);
-    if (rc != OL_OK) return rc;
-    if (q->rc != OL_OK) return q->rc;
     /* Spans point at their trace by position: sort, then renumber. Traces
      * beyond the bound are dropped with their spans. */
     uint32_t *order = ol_arena_alloc(q->a, (q->n_traces ? q->n_traces : 1) * sizeof *order);
@@ -733,6 +758,7 @@ static void ol_cq_free(ol_cq_t *q)
 
 int ol_correlate_query(ol_correlate_t *c, ol_slice_t id, bool timeline_only, ol_buf_t *out, ol_err_t *err)
 {
+    if (OL_NEVER(!c || !c->store)) return OL_ERR;
     ol_cid_verdict_t v = ol_cid_check(id, ol_correlate_now_s(c));
     if (v != OL_CID_OK) {
         ol_err_set(err, "%s", ol_cid_reason_text(v));

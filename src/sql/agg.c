@@ -459,6 +459,57 @@ static int cmp_f64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Moves the k-th smallest of v[0..n) (no NaN) to v[k], with no larger value
+ * before it and no smaller one after it (quickselect, median-of-three
+ * pivots): O(n) on average, where sorting is O(n log n). */
+static void select_f64(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        double t;
+        if (v[mid] < v[lo]) t = v[mid], v[mid] = v[lo], v[lo] = t;
+        if (v[hi] < v[lo]) t = v[hi], v[hi] = v[lo], v[lo] = t;
+        if (v[hi] < v[mid]) t = v[hi], v[hi] = v[mid], v[mid] = t;
+        double pv = v[mid];
+        size_t i = lo, j = hi;
+        for (;;) {
+            while (v[i] < pv) i++;
+            while (v[j] > pv) j--;
+            if (i >= j) break;
+            t = v[i], v[i] = v[j], v[j] = t;
+            i++;
+            j--;
+        }
+        /* v[lo..j] <= pv <= v[j+1..hi] */
+        if (k <= j) hi = j;
+        else lo = j + 1;
+    }
+}
+
+/* quantile(level) over v[0..n) without sorting: the two order statistics
+ * the interpolation needs, by selection. False when v holds a NaN (the
+ * caller then sorts, NaNs last). */
+static bool quantile_select(double *v, uint32_t n, double level, double *out)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (isnan(v[i])) return false;
+    double idx = level * (double)(n - 1);
+    if (idx < 0) idx = 0;
+    if (idx > (double)(n - 1)) idx = (double)(n - 1);
+    size_t left = (size_t)idx, right = left + 1;
+    select_f64(v, n, left);
+    if (right >= n) {
+        *out = v[left];
+        return true;
+    }
+    double r = v[right];
+    for (size_t i = right + 1; i < n; i++)
+        if (v[i] < r) r = v[i];
+    *out = v[left] * ((double)right - idx) + r * (idx - (double)left);
+    return true;
+}
+
 /* ClickHouse's quantile over all values: linear interpolation between the
  * values around level * (n - 1). */
 static double interpolate(const double *v, uint32_t n, double level)
@@ -560,6 +611,9 @@ int ol_sql_groups_finish(ol_sql_groups_t *g, ol_sql_ctx_t *qcx, ol_sql_frame_t *
             case OL_SQL_AGG_QUANTILE_EXACT: {
                 list_state_t *l = (list_state_t *)st;
                 bool dbl = (a->kind == OL_SQL_AGG_QUANTILE && !ol_sql_type_is_time(a->arg_type)) || a->arg_type == OL_SQL_FLOAT64;
+                if (a->kind == OL_SQL_AGG_QUANTILE && dbl && !a->multi && a->type == OL_SQL_FLOAT64 && l->n > 1 &&
+                    quantile_select(l->data, l->n, a->levels[0], &v->f[gi]))
+                    break;
                 if (l->n > 1) {
                     if (dbl) qsort(l->data, l->n, 8, cmp_f64);
                     else if (ol_sql_type_is_signed(a->arg_type) || ol_sql_type_is_time(a->arg_type)) qsort(l->data, l->n, 8, cmp_i64);

@@ -82,37 +82,63 @@ static void fz_check_index(const ol_cix_t *x)
     if (n != x->n || refs != x->n_refs || n > x->max_ids) abort();
 }
 
+/* Every hint is found by its key, and the chains hold exactly n entries. */
+static void fz_check_hints(const ol_chints_t *h)
+{
+    if (h->n > h->cap || h->cap > OL_CHINT_MAX) abort();
+    for (uint32_t i = 0; i < h->n; i++) {
+        const ol_chint_t *e = ol_chints_at(h, i);
+        if (e->hash != ol_cid_hash32(e->trace_id, 16)) abort();
+        uint8_t out[64][16];
+        size_t k = ol_chints_find(h, e->second, e->hash, out, 64), j = 0;
+        while (j < k && memcmp(out[j], e->trace_id, 16) != 0) j++;
+        if (j == k) abort();
+    }
+    uint32_t linked = 0;
+    for (uint32_t b = 0; b < h->cap; b++)
+        for (uint32_t k = h->head[b]; k; k = h->e[k - 1].next)
+            if (++linked > h->n) abort();
+    if (linked != h->n) abort();
+}
+
 static void fz_index(uint8_t *f, size_t n, bool fix)
 {
     if (fix) fz_fixup(f, n);
     ol_cix_t x;
     ol_cix_init(&x, 64);
+    ol_chints_t hx = {0};
     ol_cix_load_t res;
     ol_err_t err;
-    int rc = ol_cix_load_image(&x, ol_slice(f, n), &res, &err);
+    int rc = ol_cix_load_image(&x, &hx, ol_slice(f, n), &res, &err);
     if (rc == OL_OK) {
         if (res.good_end < OL_CIX_HEADER || res.good_end > n) abort();
         if ((res.good_end == n) != (res.tail == OL_CIX_CLEAN)) abort();
         fz_check_index(&x);
+        fz_check_hints(&hx);
         ol_buf_t img, img2;
         ol_buf_init(&img, OL_MEM_PIPELINE, 0);
         ol_buf_init(&img2, OL_MEM_PIPELINE, 0);
-        if (ol_cix_write_image(&x, &img) != OL_OK) abort();
+        if (ol_cix_write_image(&x, &hx, &img) != OL_OK) abort();
         ol_cix_t y;
         ol_cix_init(&y, 64);
+        ol_chints_t hy = {0};
         ol_cix_load_t r2;
-        if (ol_cix_load_image(&y, ol_buf_slice(&img), &r2, &err) != OL_OK) abort();
-        if (r2.tail != OL_CIX_CLEAN || r2.skipped_records || y.n != x.n || y.n_refs != x.n_refs) abort();
+        if (ol_cix_load_image(&y, &hy, ol_buf_slice(&img), &r2, &err) != OL_OK) abort();
+        if (r2.tail != OL_CIX_CLEAN || r2.skipped_records || y.n != x.n || y.n_refs != x.n_refs || hy.n != hx.n)
+            abort();
         fz_check_index(&y);
-        if (ol_cix_write_image(&y, &img2) != OL_OK || !ol_slice_eq(ol_buf_slice(&img), ol_buf_slice(&img2)))
+        fz_check_hints(&hy);
+        if (ol_cix_write_image(&y, &hy, &img2) != OL_OK || !ol_slice_eq(ol_buf_slice(&img), ol_buf_slice(&img2)))
             abort();
         ol_buf_free(&img);
         ol_buf_free(&img2);
         ol_cix_free(&y);
-    } else if (rc != OL_CORRUPT || x.n != 0) {
+        ol_chints_free(&hy);
+    } else if (rc != OL_CORRUPT || x.n != 0 || hx.n != 0) {
         abort();
     }
     ol_cix_free(&x);
+    ol_chints_free(&hx);
 }
 
 /* ---- mode 3 ---- */

@@ -54,7 +54,7 @@ before(async () => {
   });
   lp = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': service }),
-    processors: [new BaggageLogRecordProcessor(ALL_LOG_KEYS), new SimpleLogRecordProcessor(logExporter(olly, 'proto', 'none'))],
+    processors: [new BaggageLogRecordProcessor(ALL_LOG_KEYS), new SimpleLogRecordProcessor({ exporter: logExporter(olly, 'proto', 'none') })],
   });
   tracer = tp.getTracer('corr-it');
   logger = lp.getLogger('corr-it');

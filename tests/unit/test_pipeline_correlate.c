@@ -12,7 +12,11 @@
  *     copied), counters per reason; and nothing hostile reaches the store;
  *   - the index: LRU eviction, deletion keeps every other id reachable, the
  *     per-id bound, the file surviving a reopen, a torn tail, a damaged
- *     record, a damaged header, compaction;
+ *     record, a damaged header, a record with a good CRC and an unknown
+ *     entry (skipped, the file kept aside), compaction;
+ *   - root hints: lookup by (second, hash), dedup, the ring reusing the
+ *     oldest, kept across a reopen, and the same answer from a processor
+ *     without them (which searches the store);
  *   - lookups over a real store: explicit ids across traces and trace-less
  *     logs; generated ids of traces whose spans came in separate batches
  *     and lie in separate parts and the head, agreeing with an independent
@@ -794,6 +798,49 @@ static void test_index_reopen(void)
     ol_buf_free(&first);
 }
 
+/* A record whose CRC holds but whose entries do not parse (a later version's
+ * kind) is skipped, the records after it are applied, and the file is kept
+ * whole aside before anything could rewrite it. */
+static void test_index_skipped(void)
+{
+    env_t e;
+    CHECK(env_open(&e, true, 0));
+    env_close(&e, false);
+    char path[128], aside[160];
+    index_path(path, sizeof path, &e);
+    ol_buf_t img;
+    ol_buf_init(&img, OL_MEM_CORE, 0);
+    uint8_t hdr[OL_CIX_HEADER];
+    ol_cix_put_header(hdr);
+    ol_buf_append(&img, hdr, sizeof hdr);
+    size_t mark = ol_cix_record_begin(&img);
+    ol_cix_put_entry(&img, OL_SLICE_LIT("order-a"), &(ol_cix_ref_t){{1}, T0});
+    ol_cix_record_end(&img, mark);
+    mark = ol_cix_record_begin(&img);
+    ol_cix_put_entry(&img, OL_SLICE_LIT("order-x"), &(ol_cix_ref_t){{2}, T0});
+    img.data[mark + OL_CIX_REC_HEADER] = 9; /* an unknown kind */
+    ol_cix_record_end(&img, mark);
+    mark = ol_cix_record_begin(&img);
+    ol_cix_put_entry(&img, OL_SLICE_LIT("order-b"), &(ol_cix_ref_t){{3}, T0});
+    ol_cix_put_root(&img, (const uint8_t[16]){3}, T0_S);
+    ol_cix_record_end(&img, mark);
+    FILE *f = fopen(path, "wb");
+    fwrite(img.data, 1, img.len, f);
+    fclose(f);
+    ol_log_set_level(OL_LOG_ERROR + 1);
+    CHECK(env_open(&e, false, 0));
+    ol_log_set_level(OL_LOG_WARN);
+    CHECK(ol_cix_get(&e.c->ix, OL_SLICE_LIT("order-a")) != NULL);
+    CHECK(ol_cix_get(&e.c->ix, OL_SLICE_LIT("order-x")) == NULL);
+    CHECK(ol_cix_get(&e.c->ix, OL_SLICE_LIT("order-b")) != NULL);
+    CHECK_EQ_INT(e.c->hints.n, 1);
+    snprintf(aside, sizeof aside, "%s.corrupt-0", path);
+    CHECK_EQ_INT(file_size(aside), img.len);
+    CHECK_EQ_INT(file_size(path), img.len);
+    ol_buf_free(&img);
+    env_close(&e, true);
+}
+
 /* Eviction and compaction: the file is rewritten and the newest ids survive a reopen. */
 static void test_index_compaction(void)
 {
@@ -808,7 +855,7 @@ static void test_index_compaction(void)
         span_def_t d[64];
         for (int i = 0; i < 64; i++) {
             snprintf(ids[i], sizeof ids[i], "flow-%d", round * 64 + i);
-            d[i] = (span_def_t){(uint8_t)(i + 1), 1, 0, "svc", "op", T0 + (uint64_t)round * SEC,
+            d[i] = (span_def_t){(uint8_t)(i + 1), 1, 9, /* not roots: no hints */ "svc", "op", T0 + (uint64_t)round * SEC,
                                 T0 + (uint64_t)round * SEC + MS, {{"correlation_id", ids[i], 0}}, 1};
         }
         build_spans(&b, d, 64);
@@ -1051,6 +1098,85 @@ static void test_query_exemplars(void)
     env_close(&e, true);
 }
 
+/* The root hints: found by (second, hash), deduplicated, the oldest reused
+ * once the ring is full, kept across a restart; and a lookup answers the
+ * same with them as without them (the store is then searched). */
+static void test_root_hints(void)
+{
+    ol_chints_t h = {0};
+    uint8_t id[16] = {0}, out[4][16];
+    const uint32_t n = OL_CHINT_MAX + 1000;
+    for (uint32_t i = 0; i < n; i++) {
+        memcpy(id, &i, 4);
+        CHECK_EQ_INT(ol_chints_add(&h, id, T0_S + i / 4, i % 7, true), 1); /* a few per key */
+    }
+    CHECK_EQ_INT(h.n, OL_CHINT_MAX);
+    CHECK_EQ_INT(h.cap, OL_CHINT_MAX);
+    int missing = 0, wrong = 0;
+    for (uint32_t i = 0; i < n; i += 97) {
+        memcpy(id, &i, 4);
+        size_t k = ol_chints_find(&h, T0_S + i / 4, i % 7, out, 4);
+        bool found = false;
+        for (size_t j = 0; j < k; j++) found |= memcmp(out[j], id, 16) == 0;
+        if (i < 1000) wrong += found; /* reused */
+        else missing += !found;
+    }
+    CHECK_EQ_INT(missing, 0);
+    CHECK_EQ_INT(wrong, 0);
+    memcpy(id, &(uint32_t){n - 1}, 4);
+    CHECK_EQ_INT(ol_chints_add(&h, id, T0_S + (n - 1) / 4, (n - 1) % 7, true), 0); /* again: not added */
+    CHECK(memcmp(ol_chints_at(&h, 0)->trace_id, &(uint32_t){1000}, 4) == 0); /* the oldest left */
+    CHECK(memcmp(ol_chints_at(&h, OL_CHINT_MAX - 1)->trace_id, &(uint32_t){n - 1}, 4) == 0);
+    CHECK_EQ_INT(h.pos, 1000);
+    CHECK_EQ_INT(ol_chints_find(&h, T0_S + 5000, 99, out, 4), 0);
+    ol_chints_free(&h);
+
+    env_t e;
+    CHECK(env_open(&e, true, 0));
+    span_def_t spans[] = {
+        {70, 1, 0, "api", "GET /h", T0 + 100 * MS, T0 + 300 * MS, {{"x", "1", 0}}, 1},
+        {70, 2, 1, "api", "child", T0 + 150 * MS, T0 + 200 * MS, {{"x", "1", 0}}, 1},
+        {71, 1, 0, "api", "GET /i", T0 + 700 * MS, T0 + 800 * MS, {{"x", "1", 0}}, 1},
+    };
+    CHECK_EQ_INT(env_spans(&e, spans, 3), OL_OK);
+    CHECK_EQ_INT(ol_store_flush_now(e.s), OL_OK);
+    char gen[OL_CID_GENERATED_MAX + 1];
+    gen_id_of(gen, 70, T0 + 100 * MS);
+    CHECK_EQ_INT(query_rc(&e, gen), OL_OK);
+    ol_buf_t first;
+    ol_buf_init(&first, OL_MEM_CORE, 0);
+    ol_buf_append_slice(&first, ol_buf_slice(&e.out));
+    ol_buf_t m;
+    ol_buf_init(&m, OL_MEM_CORE, 0);
+    ol_correlate_metrics_text(e.c, &m);
+    CHECK(count_in(&m, "olly_correlation_generated_searches_total 0\n") == 1);
+    CHECK(count_in(&m, "olly_correlation_root_hints 2\n") == 1);
+    env_close(&e, false);
+    CHECK(env_open(&e, false, 0)); /* the hints come back from the index file */
+    CHECK_EQ_INT(query_rc(&e, gen), OL_OK);
+    CHECK(ol_slice_eq(ol_buf_slice(&e.out), ol_buf_slice(&first)));
+    ol_buf_reset(&m);
+    ol_correlate_metrics_text(e.c, &m);
+    CHECK(count_in(&m, "olly_correlation_generated_searches_total 0\n") == 1);
+    CHECK(count_in(&m, "olly_correlation_root_hints 2\n") == 1);
+    /* a processor without them (memory only, as a node that never saw the roots) searches */
+    ol_correlate_t *bare;
+    ol_err_t err;
+    CHECK_EQ_INT(ol_correlate_create(NULL, e.s, &bare, &err), OL_OK);
+    bare->now_s = NOW_S;
+    ol_buf_reset(&e.out);
+    CHECK_EQ_INT(ol_correlate_query(bare, ol_slice_cstr(gen), false, &e.out, &err), OL_OK);
+    CHECK(ol_slice_eq(ol_buf_slice(&e.out), ol_buf_slice(&first)));
+    ol_buf_reset(&m);
+    ol_correlate_metrics_text(bare, &m);
+    CHECK(count_in(&m, "olly_correlation_generated_searches_total 1\n") == 1);
+    CHECK(count_in(&m, "olly_correlation_root_hints 0\n") == 1);
+    ol_correlate_destroy(bare);
+    ol_buf_free(&m);
+    ol_buf_free(&first);
+    env_close(&e, true);
+}
+
 static void test_observe_dup(void)
 {
     env_t e;
@@ -1094,13 +1220,18 @@ static void write_corpus(const char *dir)
     ol_cix_add(&x, OL_SLICE_LIT("order-1"), &(ol_cix_ref_t){{0}, T0});
     ol_cix_add(&x, OL_SLICE_LIT("olly-s44we8-f6afa5a7"), &(ol_cix_ref_t){{0}, T0 + SEC});
     ol_cix_add(&x, OL_SLICE_LIT("order-2"), &(ol_cix_ref_t){{9}, T0});
+    ol_chints_t hints = {0};
+    ol_chints_add(&hints, (const uint8_t[16]){1, 2, 3}, T0_S, ol_cid_hash32((const uint8_t[16]){1, 2, 3}, 16), true);
+    ol_chints_add(&hints, (const uint8_t[16]){9}, T0_S + 1, ol_cid_hash32((const uint8_t[16]){9}, 16), true);
     ol_buf_t img;
     ol_buf_init(&img, OL_MEM_CORE, 0);
-    ol_cix_write_image(&x, &img);
+    ol_cix_write_image(&x, &hints, &img);
+    ol_chints_free(&hints);
     /* a second record, appended as observe does */
     size_t mark = ol_cix_record_begin(&img);
     ol_cix_put_entry(&img, OL_SLICE_LIT("order-3"), &(ol_cix_ref_t){{7, 7}, T0 + 2 * SEC});
     ol_cix_put_entry(&img, OL_SLICE_LIT("order-1"), &(ol_cix_ref_t){{4}, T0 + 3 * SEC});
+    ol_cix_put_root(&img, (const uint8_t[16]){7, 7}, T0_S + 2);
     ol_cix_record_end(&img, mark);
     write_seed(dir, "index", 1, img.data, img.len);
     write_seed(dir, "index-fixup", 2, img.data, img.len);
@@ -1137,10 +1268,12 @@ int main(void)
     RUN(test_hostile_not_stored);
     RUN(test_index_memory);
     RUN(test_index_reopen);
+    RUN(test_index_skipped);
     RUN(test_index_compaction);
     RUN(test_query_explicit);
     RUN(test_query_generated);
     RUN(test_query_exemplars);
+    RUN(test_root_hints);
     RUN(test_observe_dup);
     return TEST_REPORT();
 }

@@ -320,3 +320,14 @@ int ol_emit_write(ol_emit_t *e, ol_store_t *store, ol_err_t *err)
     ol_emit_clear(e);
     return rc;
 }
+
+bool ol_emit_is_ours(ol_slice_t scope)
+{
+    ol_pb_reader_t r;
+    ol_pb_field_value_t f;
+    ol_pb_reader_init(&r, scope);
+    ol_slice_t name = OL_SLICE_NULL;
+    while (ol_pb_next(&r, &f) == OL_OK)
+        if (f.number == 1 && f.wire_type == OL_PB_LEN) name = f.bytes;
+    return ol_slice_eq_cstr(name, OL_EMIT_SCOPE);
+}

@@ -97,6 +97,11 @@ int ol_emit_encode(ol_emit_t *e, ol_buf_t *out);
  * logged here once. */
 int ol_emit_write(ol_emit_t *e, ol_store_t *store, ol_err_t *err);
 
+/* Whether an encoded InstrumentationScope is the one Olly's own series are
+ * written under (name OL_EMIT_SCOPE): readers of olly.* series skip points
+ * a client sent under the same metric names. */
+bool ol_emit_is_ours(ol_slice_t scope);
+
 /* Totals since creation. */
 void ol_emit_stats(const ol_emit_t *e, ol_emit_stats_t *out);
 

@@ -170,17 +170,6 @@ static int ol_genai_q_attr(void *ud, ol_slice_t key, ol_slice_t any_value)
     return OL_OK;
 }
 
-static bool ol_genai_q_scope_is_olly(ol_slice_t scope)
-{
-    ol_pb_reader_t r;
-    ol_pb_field_value_t f;
-    ol_pb_reader_init(&r, scope);
-    ol_slice_t name = OL_SLICE_NULL;
-    while (ol_pb_next(&r, &f) == OL_OK)
-        if (f.number == 1 && f.wire_type == OL_PB_LEN) name = f.bytes;
-    return ol_slice_eq_cstr(name, OL_EMIT_SCOPE);
-}
-
 static uint64_t ol_genai_q_count(uint64_t bits, bool is_double)
 {
     if (!is_double) return (int64_t)bits > 0 ? bits : 0;
@@ -238,7 +227,7 @@ static int ol_genai_q_metric_cb(void *ud, const ol_otlp_metric_t *m)
 {
     ol_genai_q_scan_t *sc = ud;
     ol_genai_q_t *q = sc->q;
-    if (m->type != ol_genai_q_metrics[sc->metric].type || !m->origin || !ol_genai_q_scope_is_olly(m->origin->scope))
+    if (m->type != ol_genai_q_metrics[sc->metric].type || !m->origin || !ol_emit_is_ours(m->origin->scope))
         return OL_OK;
     ol_slice_t svc = ol_store_service_of(m->origin);
     ol_pb_reader_t r;

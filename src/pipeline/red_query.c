@@ -265,17 +265,6 @@ static int ol_red_point_attr(void *ud, ol_slice_t key, ol_slice_t any_value)
     return OL_OK;
 }
 
-static bool ol_red_scope_is_olly(ol_slice_t scope)
-{
-    ol_pb_reader_t r;
-    ol_pb_field_value_t f;
-    ol_pb_reader_init(&r, scope);
-    ol_slice_t name = OL_SLICE_NULL;
-    while (ol_pb_next(&r, &f) == OL_OK)
-        if (f.number == 1 && f.wire_type == OL_PB_LEN) name = f.bytes;
-    return ol_slice_eq_cstr(name, OL_EMIT_SCOPE);
-}
-
 static void ol_red_q_point(ol_red_q_t *q, int metric, ol_slice_t svc, ol_slice_t point)
 {
     bool hist = ol_red_q_metrics[metric].type == OL_METRIC_EXP_HISTOGRAM;
@@ -333,7 +322,7 @@ static int ol_red_q_metric_cb(void *ud, const ol_otlp_metric_t *m)
 {
     ol_red_scan_t *sc = ud;
     ol_red_q_t *q = sc->q;
-    if (m->type != ol_red_q_metrics[sc->metric].type || !m->origin || !ol_red_scope_is_olly(m->origin->scope))
+    if (m->type != ol_red_q_metrics[sc->metric].type || !m->origin || !ol_emit_is_ours(m->origin->scope))
         return OL_OK;
     ol_slice_t svc = ol_store_service_of(m->origin);
     /* A service page needs other services' points only for the edges into it. */

@@ -462,7 +462,6 @@ uint32_t ol_json_object_get(const ol_json_doc_t *d, uint32_t obj, const char *ke
 
 void ol_json_write_string(ol_buf_t *b, ol_slice_t s)
 {
-    static const char hex[] = "0123456789abcdef";
     if (s.len == 0) {
         ol_buf_append(b, "\"\"", 2);
         return;
@@ -486,31 +485,37 @@ void ol_json_write_string(ol_buf_t *b, ol_slice_t s)
             ol_buf_append(b, "\xEF\xBF\xBD", 3);
             p += -n;
         } else {
-            char esc[6] = {'\\', 0};
-            size_t en = 2;
-            switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            default:
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                en = 6;
-            }
-            ol_buf_append(b, esc, en);
+            ol_json_write_escape(b, c);
             p++;
         }
         run = p;
     }
     ol_buf_append(b, run, (size_t)(p - run));
     ol_buf_append_u8(b, '"');
+}
+
+void ol_json_write_escape(ol_buf_t *b, uint8_t c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char esc[6] = {'\\', 0, 0, 0, 0, 0};
+    size_t en = 2;
+    switch (c) {
+    case '"': esc[1] = '"'; break;
+    case '\\': esc[1] = '\\'; break;
+    case '\b': esc[1] = 'b'; break;
+    case '\f': esc[1] = 'f'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    default:
+        esc[1] = 'u';
+        esc[2] = '0';
+        esc[3] = '0';
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 15];
+        en = 6;
+    }
+    ol_buf_append(b, esc, en);
 }
 
 void ol_json_write_cstr(ol_buf_t *b, const char *s) { ol_json_write_string(b, ol_slice_cstr(s)); }

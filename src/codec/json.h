@@ -53,6 +53,9 @@ uint32_t ol_json_object_get(const ol_json_doc_t *d, uint32_t obj, const char *ke
 
 /* Writer. */
 void ol_json_write_string(ol_buf_t *b, ol_slice_t s);
+/* Appends the JSON escape of one ASCII byte (a quote, a backslash or a
+ * control character): the short form (\n, \") where JSON has one, else \u00XX. */
+void ol_json_write_escape(ol_buf_t *b, uint8_t c);
 void ol_json_write_cstr(ol_buf_t *b, const char *s);
 void ol_json_write_u64_str(ol_buf_t *b, uint64_t v);    /* "123" (quoted) */
 void ol_json_write_i64_str(ol_buf_t *b, int64_t v);

@@ -81,7 +81,6 @@ static size_t go_utf8_seq(const uint8_t *p, const uint8_t *end, uint32_t *rune)
 /* encoding/json string encoding with HTML escaping (Go >= 1.22). */
 static void go_json_string(ol_buf_t *b, ol_slice_t s)
 {
-    static const char hex[] = "0123456789abcdef";
     const uint8_t *p = s.ptr, *end = s.ptr + s.len, *run = p;
     ol_buf_append_u8(b, '"');
     while (p < end) {
@@ -92,26 +91,7 @@ static void go_json_string(ol_buf_t *b, ol_slice_t s)
                 continue;
             }
             ol_buf_append(b, run, (size_t)(p - run));
-            char esc[6] = {'\\', 0, 0, 0, 0, 0};
-            size_t en = 2;
-            switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            default:
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                en = 6;
-                break;
-            }
-            ol_buf_append(b, esc, en);
+            ol_json_write_escape(b, c);
             run = ++p;
             continue;
         }

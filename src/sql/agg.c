@@ -56,6 +56,7 @@ typedef struct set_state {
 typedef struct list_state {
     void *data; /* int64_t or double */
     uint32_t n, cap;
+    uint32_t sorted; /* data is in order (a second reader need not sort) */
 } list_state_t;
 
 struct ol_sql_groups {
@@ -70,7 +71,6 @@ struct ol_sql_groups {
     uint32_t state_bytes;
     uint32_t *state_off;
     /* per-batch scratch */
-    uint64_t *row_hash;
     uint32_t *row_group;
     uint32_t scratch_rows;
 };
@@ -141,6 +141,10 @@ int ol_sql_groups_create(ol_sql_ctx_t *qcx, const ol_sql_plan_t *p, ol_sql_group
     if (!g->keys || !g->state_off) return OL_NOMEM;
     uint32_t off = 0;
     for (uint32_t i = 0; i < p->n_aggs; i++) {
+        if (p->aggs[i].values_of != i) { /* reads an earlier quantile's values (plan.h) */
+            g->state_off[i] = g->state_off[p->aggs[i].values_of];
+            continue;
+        }
         g->state_off[i] = off;
         off += (state_size(&p->aggs[i]) + 15u) & ~15u;
     }
@@ -253,102 +257,218 @@ static int set_add(ol_sql_ctx_t *qcx, set_state_t *s, uint64_t h)
     return OL_OK;
 }
 
-static int list_add(ol_sql_ctx_t *qcx, list_state_t *l, const void *v)
+/* The group of row r whose keys hash to h: found, or made. */
+static int group_of(ol_sql_groups_t *g, const ol_sql_vec_t *kv, uint32_t r, uint64_t h, uint32_t *out)
 {
-    if (l->n == l->cap) {
-        uint32_t ncap = l->cap ? l->cap * 2 : 8;
-        void *nd = ol_arena_alloc(qcx->arena, (size_t)ncap * 8);
-        if (!nd) return OL_NOMEM;
-        if (l->n) memcpy(nd, l->data, (size_t)l->n * 8);
-        l->data = nd;
-        l->cap = ncap;
+    const ol_sql_plan_t *p = g->p;
+    uint32_t s = (uint32_t)h & (g->table_cap - 1);
+    for (;;) {
+        uint32_t gi1 = g->table[s];
+        if (!gi1) break;
+        uint32_t gi = gi1 - 1;
+        if (g->hashes[gi] == h) {
+            bool eq = true;
+            for (uint32_t k = 0; k < p->n_group && eq; k++) eq = val_eq(kv[k].type, g->keys[k][gi], vec_val(&kv[k], r));
+            if (eq) {
+                *out = gi;
+                return OL_OK;
+            }
+        }
+        s = (s + 1) & (g->table_cap - 1);
     }
-    memcpy((uint8_t *)l->data + (size_t)l->n * 8, v, 8);
-    l->n++;
+    if (g->n == g->cap) {
+        int rc = grow_groups(g);
+        if (rc != OL_OK) return rc;
+        s = (uint32_t)h & (g->table_cap - 1);
+        while (g->table[s]) s = (s + 1) & (g->table_cap - 1);
+    }
+    uint32_t gi = g->n++;
+    g->hashes[gi] = h;
+    for (uint32_t k = 0; k < p->n_group; k++) {
+        val_t v = vec_val(&kv[k], r);
+        int rc = val_keep(g->qcx, kv[k].type, &v);
+        if (rc != OL_OK) return rc;
+        g->keys[k][gi] = v;
+    }
+    init_states(g, gi);
+    g->table[s] = gi + 1;
+    *out = gi;
     return OL_OK;
 }
 
+#define PTR_CACHE 64 /* a batch's distinct string keys, by address */
+
+/* row_group[r] for every row of the frame. A batch's rows mostly repeat a
+ * few keys, and the scan hands equal strings over as one slice (a service
+ * name is its resource's, a span name its granule dictionary's): a single
+ * String key is looked up by the slice's address first, any other key is
+ * compared with the previous row's, and only a miss hashes the key. */
 static int find_groups(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_t *f)
 {
     const ol_sql_plan_t *p = g->p;
-    uint32_t n = f->n;
-    if (p->n_group == 0) {
+    uint32_t n = f->n, nk = p->n_group;
+    if (nk == 0) {
         memset(g->row_group, 0, (size_t)n * sizeof *g->row_group);
         return OL_OK;
     }
     ol_sql_vec_t kv[64];
-    if (p->n_group > 64) return OL_LIMIT;
-    for (uint32_t k = 0; k < p->n_group; k++) {
+    if (nk > 64) return OL_LIMIT;
+    for (uint32_t k = 0; k < nk; k++) {
         int rc = ol_sql_eval(cx, p->group[k], f, &kv[k]);
         if (rc != OL_OK) return rc;
     }
-    for (uint32_t r = 0; r < n; r++) {
-        uint64_t h = 0x9E3779B97F4A7C15ull;
-        for (uint32_t k = 0; k < p->n_group; k++) h = (h ^ val_hash(kv[k].type, vec_val(&kv[k], r))) * 0x100000001B3ull;
-        g->row_hash[r] = h;
-    }
-    for (uint32_t r = 0; r < n; r++) {
-        uint64_t h = g->row_hash[r];
-        uint32_t s = (uint32_t)h & (g->table_cap - 1);
-        for (;;) {
-            uint32_t gi1 = g->table[s];
-            if (!gi1) break;
-            uint32_t gi = gi1 - 1;
-            if (g->hashes[gi] == h) {
-                bool eq = true;
-                for (uint32_t k = 0; k < p->n_group && eq; k++) eq = val_eq(kv[k].type, g->keys[k][gi], vec_val(&kv[k], r));
-                if (eq) break;
+    if (nk == 1 && ol_sql_type_repr(kv[0].type) == 's' && !kv[0].is_const) {
+        struct { const void *ptr; size_t len; uint32_t g1; } cache[PTR_CACHE];
+        memset(cache, 0, sizeof cache);
+        const ol_slice_t *sv = kv[0].s;
+        for (uint32_t r = 0; r < n; r++) {
+            uintptr_t a = (uintptr_t)sv[r].ptr;
+            uint32_t c = (uint32_t)((a >> 3) ^ (a >> 11) ^ sv[r].len) & (PTR_CACHE - 1);
+            if (cache[c].g1 && cache[c].ptr == sv[r].ptr && cache[c].len == sv[r].len) {
+                g->row_group[r] = cache[c].g1 - 1;
+                continue;
             }
-            s = (s + 1) & (g->table_cap - 1);
-        }
-        if (g->table[s]) {
-            g->row_group[r] = g->table[s] - 1;
-            continue;
-        }
-        if (g->n == g->cap) {
-            int rc = grow_groups(g);
+            int rc = group_of(g, kv, r, val_hash(kv[0].type, vec_val(&kv[0], r)), &g->row_group[r]);
             if (rc != OL_OK) return rc;
-            s = (uint32_t)h & (g->table_cap - 1);
-            while (g->table[s]) s = (s + 1) & (g->table_cap - 1);
+            if (sv[r].ptr) cache[c].ptr = sv[r].ptr, cache[c].len = sv[r].len, cache[c].g1 = g->row_group[r] + 1;
         }
-        uint32_t gi = g->n++;
-        g->hashes[gi] = h;
-        for (uint32_t k = 0; k < p->n_group; k++) {
-            val_t v = vec_val(&kv[k], r);
-            int rc = val_keep(g->qcx, kv[k].type, &v);
-            if (rc != OL_OK) return rc;
-            g->keys[k][gi] = v;
-        }
-        init_states(g, gi);
-        g->table[s] = gi + 1;
-        g->row_group[r] = gi;
+        return OL_OK;
     }
+    for (uint32_t r = 0; r < n; r++) {
+        if (r) {
+            bool same = true;
+            for (uint32_t k = 0; k < nk && same; k++) same = val_eq(kv[k].type, vec_val(&kv[k], r - 1), vec_val(&kv[k], r));
+            if (same) {
+                g->row_group[r] = g->row_group[r - 1];
+                continue;
+            }
+        }
+        uint64_t h = val_hash(kv[0].type, vec_val(&kv[0], r)); /* as the single-String path hashes */
+        if (nk > 1) {
+            h = 0x9E3779B97F4A7C15ull;
+            for (uint32_t k = 0; k < nk; k++) h = (h ^ val_hash(kv[k].type, vec_val(&kv[k], r))) * 0x100000001B3ull;
+        }
+        int rc = group_of(g, kv, r, h, &g->row_group[r]);
+        if (rc != OL_OK) return rc;
+    }
+    return OL_OK;
+}
+
+/* The rows an aggregate reads: every row (*sel NULL, *n = f->n) or those
+ * passing its -If condition. */
+static int agg_rows(ol_sql_ctx_t *cx, const ol_sql_agg_t *a, const ol_sql_frame_t *f, const uint32_t **sel, uint32_t *n)
+{
+    *sel = NULL;
+    *n = f->n;
+    if (!a->cond) return OL_OK;
+    ol_sql_vec_t cv;
+    int rc = ol_sql_eval(cx, a->cond, f, &cv);
+    if (rc != OL_OK) return rc;
+    if (cv.is_const) {
+        if (!ol_sql_vec_true(&cv, 0)) *n = 0;
+        return OL_OK;
+    }
+    uint32_t *s = ol_arena_alloc(cx->arena, (f->n ? f->n : 1) * sizeof *s), k = 0;
+    if (!s) return OL_NOMEM;
+    if (ol_sql_type_repr(cv.type) == 'i') {
+        for (uint32_t r = 0; r < f->n; r++) {
+            s[k] = r;
+            k += cv.i[r] != 0;
+        }
+    } else {
+        for (uint32_t r = 0; r < f->n; r++)
+            if (ol_sql_vec_true(&cv, r)) s[k++] = r;
+    }
+    *sel = s;
+    *n = k;
+    return OL_OK;
+}
+
+/* The 8-byte values a quantile keeps of v's n rows: doubles for quantile of
+ * a number, the integers' bits otherwise (times, quantileExact). */
+static int quantile_values(ol_sql_ctx_t *cx, const ol_sql_agg_t *a, const ol_sql_vec_t *v, uint32_t n, const uint64_t **out)
+{
+    ol_sql_type_t t = a->arg_type;
+    bool dbl = a->kind == OL_SQL_AGG_QUANTILE && !ol_sql_type_is_time(t);
+    if (!v->is_const && (t == OL_SQL_FLOAT64 || (!dbl && ol_sql_type_repr(t) == 'i'))) {
+        *out = t == OL_SQL_FLOAT64 ? (const uint64_t *)(const void *)v->f : (const uint64_t *)(const void *)v->i;
+        return OL_OK;
+    }
+    uint64_t *o = ol_arena_alloc(cx->arena, (n ? n : 1) * sizeof *o);
+    if (!o) return OL_NOMEM;
+    if (dbl && !v->is_const && ol_sql_type_repr(t) == 'i') {
+        double *d = (double *)(void *)o;
+        if (ol_sql_type_is_signed(t))
+            for (uint32_t r = 0; r < n; r++) d[r] = (double)v->i[r];
+        else
+            for (uint32_t r = 0; r < n; r++) d[r] = (double)(uint64_t)v->i[r];
+        *out = o;
+        return OL_OK;
+    }
+    for (uint32_t r = 0; r < n; r++) {
+        val_t x = vec_val(v, r);
+        if (dbl) {
+            double d = val_double(t, x);
+            memcpy(&o[r], &d, 8);
+        } else {
+            memcpy(&o[r], &x.i, 8); /* int64 bits, or the double for FLOAT64 */
+        }
+    }
+    *out = o;
+    return OL_OK;
+}
+
+static int list_grow(ol_sql_ctx_t *qcx, list_state_t *l)
+{
+    uint32_t ncap = l->cap ? l->cap * 2 : 8;
+    if (ncap < l->cap) return OL_LIMIT;
+    void *nd = ol_arena_alloc(qcx->arena, (size_t)ncap * 8);
+    if (!nd) return OL_NOMEM;
+    if (l->n) memcpy(nd, l->data, (size_t)l->n * 8);
+    l->data = nd;
+    l->cap = ncap;
     return OL_OK;
 }
 
 static int add_agg(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_t *f, uint32_t ai)
 {
     const ol_sql_agg_t *a = &g->p->aggs[ai];
-    ol_sql_vec_t av[2], cv;
-    bool has_cond = a->cond != NULL;
-    for (uint32_t i = 0; i < a->n_args; i++) {
-        int rc = ol_sql_eval(cx, a->args[i], f, &av[i]);
-        if (rc != OL_OK) return rc;
-    }
-    if (has_cond) {
-        int rc = ol_sql_eval(cx, a->cond, f, &cv);
-        if (rc != OL_OK) return rc;
-    }
+    if (a->values_of != ai) return OL_OK; /* its values are kept by an earlier quantile */
+    const uint32_t *sel;
+    uint32_t n;
+    int rc = agg_rows(cx, a, f, &sel, &n);
+    if (rc != OL_OK || n == 0) return rc;
+    ol_sql_vec_t av[2];
+    for (uint32_t i = 0; i < a->n_args; i++)
+        if ((rc = ol_sql_eval(cx, a->args[i], f, &av[i])) != OL_OK) return rc;
     uint8_t *base = g->states + g->state_off[ai];
     size_t sb = g->state_bytes;
+    const uint32_t *rg = g->row_group;
+    if (a->kind == OL_SQL_AGG_COUNT) {
+        if (sel)
+            for (uint32_t j = 0; j < n; j++) (*(uint64_t *)(base + (size_t)rg[sel[j]] * sb))++;
+        else
+            for (uint32_t r = 0; r < n; r++) (*(uint64_t *)(base + (size_t)rg[r] * sb))++;
+        return OL_OK;
+    }
+    if (a->kind == OL_SQL_AGG_QUANTILE || a->kind == OL_SQL_AGG_QUANTILE_EXACT) {
+        const uint64_t *qv;
+        if ((rc = quantile_values(cx, a, &av[0], f->n, &qv)) != OL_OK) return rc;
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t r = sel ? sel[j] : j;
+            list_state_t *l = (list_state_t *)(base + (size_t)rg[r] * sb);
+            if (l->n == l->cap && (rc = list_grow(g->qcx, l)) != OL_OK) return rc;
+            ((uint64_t *)l->data)[l->n++] = qv[r];
+        }
+        return OL_OK;
+    }
     ol_sql_type_t t = a->arg_type;
     char repr = ol_sql_type_repr(t);
     bool is_signed = ol_sql_type_is_signed(t) || ol_sql_type_is_time(t);
-    for (uint32_t r = 0; r < f->n; r++) {
-        if (has_cond && !ol_sql_vec_true(&cv, r)) continue;
-        uint8_t *st = base + (size_t)g->row_group[r] * sb;
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t r = sel ? sel[j] : j;
+        uint8_t *st = base + (size_t)rg[r] * sb;
         switch (a->kind) {
-        case OL_SQL_AGG_COUNT: (*(uint64_t *)st)++; break;
         case OL_SQL_AGG_SUM: {
             sum_state_t *s = (sum_state_t *)st;
             val_t v = vec_val(&av[0], r);
@@ -378,8 +498,7 @@ static int add_agg(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_t *f
                 else if (a->kind == OL_SQL_AGG_MAX) take = val_cmp(t, v, s->v) > 0;
             }
             if (take) {
-                int rc = val_keep(g->qcx, t, &v);
-                if (rc != OL_OK) return rc;
+                if ((rc = val_keep(g->qcx, t, &v)) != OL_OK) return rc;
                 s->v = v;
                 s->has = 1;
             }
@@ -392,7 +511,7 @@ static int add_agg(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_t *f
             int c = s->has ? val_cmp(av[1].type, k, s->k) : 0;
             if (!s->has || (a->kind == OL_SQL_AGG_ARG_MIN ? c < 0 : c > 0)) {
                 val_t v = vec_val(&av[0], r);
-                int rc = val_keep(g->qcx, t, &v);
+                rc = val_keep(g->qcx, t, &v);
                 if (rc == OL_OK) rc = val_keep(g->qcx, av[1].type, &k);
                 if (rc != OL_OK) return rc;
                 s->v = v;
@@ -401,24 +520,10 @@ static int add_agg(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_t *f
             }
             break;
         }
-        case OL_SQL_AGG_UNIQ: {
-            int rc = set_add(g->qcx, (set_state_t *)st, val_hash(t, vec_val(&av[0], r)));
-            if (rc != OL_OK) return rc;
+        case OL_SQL_AGG_UNIQ:
+            if ((rc = set_add(g->qcx, (set_state_t *)st, val_hash(t, vec_val(&av[0], r)))) != OL_OK) return rc;
             break;
-        }
-        case OL_SQL_AGG_QUANTILE:
-        case OL_SQL_AGG_QUANTILE_EXACT: {
-            val_t v = vec_val(&av[0], r);
-            int rc;
-            if (a->kind == OL_SQL_AGG_QUANTILE && !ol_sql_type_is_time(t)) {
-                double d = val_double(t, v);
-                rc = list_add(g->qcx, (list_state_t *)st, &d);
-            } else {
-                rc = list_add(g->qcx, (list_state_t *)st, &v.i); /* int64 bits, or the double for FLOAT64 */
-            }
-            if (rc != OL_OK) return rc;
-            break;
-        }
+        default: break; /* count and quantiles above */
         }
     }
     return OL_OK;
@@ -428,9 +533,8 @@ int ol_sql_groups_add(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_t
 {
     if (f->n == 0) return OL_OK;
     if (f->n > g->scratch_rows) {
-        g->row_hash = ol_arena_alloc(g->qcx->arena, (size_t)f->n * sizeof *g->row_hash);
         g->row_group = ol_arena_alloc(g->qcx->arena, (size_t)f->n * sizeof *g->row_group);
-        if (!g->row_hash || !g->row_group) return OL_NOMEM;
+        if (!g->row_group) return OL_NOMEM;
         g->scratch_rows = f->n;
     }
     int rc = find_groups(g, cx, f);
@@ -487,27 +591,45 @@ static void select_f64(double *v, size_t n, size_t k)
     }
 }
 
-/* quantile(level) over v[0..n) without sorting: the two order statistics
- * the interpolation needs, by selection. False when v holds a NaN (the
- * caller then sorts, NaNs last). */
-static bool quantile_select(double *v, uint32_t n, double level, double *out)
+static int cmp_size(const void *a, const void *b)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (isnan(v[i])) return false;
-    double idx = level * (double)(n - 1);
-    if (idx < 0) idx = 0;
-    if (idx > (double)(n - 1)) idx = (double)(n - 1);
-    size_t left = (size_t)idx, right = left + 1;
-    select_f64(v, n, left);
-    if (right >= n) {
-        *out = v[left];
-        return true;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Puts in place, in v[0..n) (no NaN), the order statistics that
+ * interpolate() reads for each level: ks[0..m) is scratch for 2 * m
+ * positions. Positions are taken in increasing order, each selected among
+ * the values after the previous one (which are all no smaller), so the
+ * quantiles of one list cost little more than its median. */
+static void select_levels(double *v, uint32_t n, const double *levels, uint32_t m, size_t *ks)
+{
+    uint32_t nk = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        double idx = levels[i] * (double)(n - 1);
+        if (idx < 0) idx = 0;
+        if (idx > (double)(n - 1)) idx = (double)(n - 1);
+        size_t left = (size_t)idx;
+        ks[nk++] = left;
+        if (left + 1 < n) ks[nk++] = left + 1;
     }
-    double r = v[right];
-    for (size_t i = right + 1; i < n; i++)
-        if (v[i] < r) r = v[i];
-    *out = v[left] * ((double)right - idx) + r * (idx - (double)left);
-    return true;
+    qsort(ks, nk, sizeof *ks, cmp_size);
+    size_t lo = 0;
+    for (uint32_t i = 0; i < nk; i++) {
+        size_t k = ks[i];
+        if (k < lo) continue; /* a repeat */
+        if (k == lo) { /* the smallest of the rest */
+            size_t at = lo;
+            for (size_t j = lo + 1; j < n; j++)
+                if (v[j] < v[at]) at = j;
+            double t = v[lo];
+            v[lo] = v[at];
+            v[at] = t;
+        } else {
+            select_f64(v + lo, n - lo, k - lo);
+        }
+        lo = k + 1;
+    }
 }
 
 /* ClickHouse's quantile over all values: linear interpolation between the
@@ -558,10 +680,48 @@ static void finish_quantile(const ol_sql_agg_t *a, list_state_t *l, ol_sql_type_
     else *oi = ((const int64_t *)l->data)[k];
 }
 
+/* Readies each list of doubles kept for quantile(): the order statistics
+ * of every level its readers ask for are put in place (select_levels), or,
+ * when it holds a NaN, the list is sorted with NaNs last. */
+static int prepare_lists(ol_sql_groups_t *g, ol_sql_ctx_t *qcx)
+{
+    const ol_sql_plan_t *p = g->p;
+    for (uint32_t ai = 0; ai < p->n_aggs; ai++) {
+        const ol_sql_agg_t *a = &p->aggs[ai];
+        if (a->values_of != ai || a->kind != OL_SQL_AGG_QUANTILE || ol_sql_type_is_time(a->arg_type)) continue;
+        uint32_t m = 0;
+        for (uint32_t j = ai; j < p->n_aggs; j++)
+            if (p->aggs[j].values_of == ai) m += p->aggs[j].n_levels;
+        double *levels = ol_arena_alloc(qcx->arena, (size_t)m * sizeof *levels);
+        size_t *ks = ol_arena_alloc(qcx->arena, 2 * (size_t)m * sizeof *ks);
+        if (!levels || !ks) return OL_NOMEM;
+        m = 0;
+        for (uint32_t j = ai; j < p->n_aggs; j++)
+            if (p->aggs[j].values_of == ai)
+                for (uint32_t q = 0; q < p->aggs[j].n_levels; q++) levels[m++] = p->aggs[j].levels[q];
+        for (uint32_t gi = 0; gi < g->n; gi++) {
+            list_state_t *l = (list_state_t *)(g->states + (size_t)gi * g->state_bytes + g->state_off[ai]);
+            if (l->n < 2 || l->sorted) continue;
+            double *v = l->data;
+            bool nan = false;
+            for (uint32_t i = 0; i < l->n && !nan; i++) nan = isnan(v[i]);
+            if (nan) {
+                qsort(v, l->n, 8, cmp_f64);
+                l->sorted = 1;
+            } else {
+                select_levels(v, l->n, levels, m, ks);
+            }
+        }
+    }
+    return OL_OK;
+}
+
 int ol_sql_groups_finish(ol_sql_groups_t *g, ol_sql_ctx_t *qcx, ol_sql_frame_t *out)
 {
     const ol_sql_plan_t *p = g->p;
     uint32_t n = g->n, ns = p->n_group + p->n_aggs;
+    int prc = prepare_lists(g, qcx);
+    if (prc != OL_OK) return prc;
     ol_sql_vec_t *slots = ol_arena_calloc(qcx->arena, (ns ? ns : 1) * sizeof *slots);
     if (!slots) return OL_NOMEM;
     for (uint32_t k = 0; k < p->n_group; k++) {
@@ -610,14 +770,12 @@ int ol_sql_groups_finish(ol_sql_groups_t *g, ol_sql_ctx_t *qcx, ol_sql_frame_t *
             case OL_SQL_AGG_QUANTILE:
             case OL_SQL_AGG_QUANTILE_EXACT: {
                 list_state_t *l = (list_state_t *)st;
-                bool dbl = (a->kind == OL_SQL_AGG_QUANTILE && !ol_sql_type_is_time(a->arg_type)) || a->arg_type == OL_SQL_FLOAT64;
-                if (a->kind == OL_SQL_AGG_QUANTILE && dbl && !a->multi && a->type == OL_SQL_FLOAT64 && l->n > 1 &&
-                    quantile_select(l->data, l->n, a->levels[0], &v->f[gi]))
-                    break;
-                if (l->n > 1) {
-                    if (dbl) qsort(l->data, l->n, 8, cmp_f64);
+                bool selected = a->kind == OL_SQL_AGG_QUANTILE && !ol_sql_type_is_time(a->arg_type); /* prepare_lists */
+                if (!selected && !l->sorted && l->n > 1) {
+                    if (a->arg_type == OL_SQL_FLOAT64) qsort(l->data, l->n, 8, cmp_f64);
                     else if (ol_sql_type_is_signed(a->arg_type) || ol_sql_type_is_time(a->arg_type)) qsort(l->data, l->n, 8, cmp_i64);
                     else qsort(l->data, l->n, 8, cmp_u64);
+                    l->sorted = 1;
                 }
                 ol_sql_type_t et = ol_sql_type_elem(a->type);
                 if (a->multi) {

@@ -594,6 +594,21 @@ static int bind_agg(binder_t *b, const ol_sql_expr_t *e, ol_sql_node_t **out)
             if (!ol_sql_type_is_int(a->cond->type)) { b->in_agg = false; return fail(b, args[nargs - 1], "The condition of %s must be a number, not %s", name, ol_sql_type_name(a->cond->type)); }
         }
         b->in_agg = false;
+        a->values_of = b->n_aggs;
+        if ((a->kind == OL_SQL_AGG_QUANTILE || a->kind == OL_SQL_AGG_QUANTILE_EXACT) && nv == 1) {
+            char *at = expr_text(b, args[0]), *ct = cond ? expr_text(b, args[nargs - 1]) : "";
+            if (!at || !ct) return OL_NOMEM;
+            for (uint32_t j = 0; j < b->n_aggs; j++) {
+                const ol_sql_agg_t *o = &b->aggs[j];
+                if (o->kind == a->kind && o->values_of == j && o->values_arg && !strcmp(o->values_arg, at) &&
+                    !strcmp(o->values_cond, ct)) {
+                    a->values_of = j;
+                    break;
+                }
+            }
+            a->values_arg = at;
+            a->values_cond = ct;
+        }
         ol_sql_type_t at = nv ? a->args[0]->type : OL_SQL_UINT64;
         a->arg_type = at;
         char r = ol_sql_type_repr(at);
@@ -926,8 +941,11 @@ static void clamp_hi(ol_sql_plan_t *p, int64_t ns, bool inclusive)
 }
 
 /* col OP c, where col is the time column or toDateTime(time column) (whole
- * seconds: toDateTime(T) <= c holds for T below c + 1 s). */
-static void prune_cmp(binder_t *b, const ol_sql_node_t *n)
+ * seconds: toDateTime(T) <= c holds for T below c + 1 s). True when the
+ * scan's range now says all the comparison says: the time column itself
+ * against a time constant, which every scan checks row by row
+ * (ol_sql_tb_in_time), so WHERE need not evaluate it again. */
+static bool prune_cmp(binder_t *b, const ol_sql_node_t *n)
 {
     const char *f = n->fn->name;
     const ol_sql_node_t *l = n->args[0], *r = n->args[1];
@@ -939,20 +957,20 @@ static void prune_cmp(binder_t *b, const ol_sql_node_t *n)
         swapped = true;
     }
     int64_t c;
-    if (!const_ns(r, &c)) return;
+    if (!const_ns(r, &c)) return false;
     int64_t step = 1;
     if (l->kind == OL_SQL_N_FUNC && l->n_args == 1 && strcmp(l->fn->name, "toDateTime") == 0) {
         step = 1000000000LL;
         l = l->args[0];
     }
-    if (l->kind != OL_SQL_N_COL || (int)l->index != b->p->table->time_col) return;
+    if (l->kind != OL_SQL_N_COL || (int)l->index != b->p->table->time_col) return false;
     enum { LT, LE, GT, GE, EQ } op;
     if (!strcmp(f, "less")) op = swapped ? GT : LT;
     else if (!strcmp(f, "lessOrEquals")) op = swapped ? GE : LE;
     else if (!strcmp(f, "greater")) op = swapped ? LT : GT;
     else if (!strcmp(f, "greaterOrEquals")) op = swapped ? LE : GE;
     else if (!strcmp(f, "equals")) op = EQ;
-    else return;
+    else return false;
     /* the column's value v (or v rounded down to seconds) against c */
     switch (op) {
     case LT: clamp_hi(b->p, c, false); break;
@@ -961,6 +979,46 @@ static void prune_cmp(binder_t *b, const ol_sql_node_t *n)
     case GE: clamp_lo(b->p, c); break;
     case EQ: clamp_lo(b->p, c); clamp_hi(b->p, c + step - 1, true); break;
     }
+    /* (A negative constant is left to WHERE: the column's values are
+     * compared as Int64 there, as unsigned nanoseconds by the scan.) */
+    return step == 1 && r->cval.type != OL_SQL_STRING && c >= 0;
+}
+
+static void prune(binder_t *b, const ol_sql_node_t *n);
+
+/* WHERE without the conjuncts the scan's time range already checks
+ * (prune_cmp); NULL when nothing else is left. */
+static int strip_implied(binder_t *b, ol_sql_node_t *w, ol_sql_node_t **out)
+{
+    *out = w;
+    if (w->kind != OL_SQL_N_FUNC) return OL_OK;
+    if (w->n_args == 2 && strcmp(w->fn->name, "and") != 0) {
+        binder_t probe = *b; /* prune_cmp's clamps are applied by prune already */
+        ol_sql_plan_t pp = *b->p;
+        probe.p = &pp;
+        if (prune_cmp(&probe, w)) *out = NULL;
+        return OL_OK;
+    }
+    if (strcmp(w->fn->name, "and") != 0) return OL_OK;
+    ol_sql_node_t **keep = ol_arena_alloc(b->cx->arena, (w->n_args ? w->n_args : 1) * sizeof *keep);
+    if (!keep) return OL_NOMEM;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < w->n_args; i++) {
+        ol_sql_node_t *a;
+        int rc = strip_implied(b, w->args[i], &a);
+        if (rc != OL_OK) return rc;
+        if (a) keep[k++] = a;
+    }
+    if (k == w->n_args) return OL_OK;
+    if (k == 0) { *out = NULL; return OL_OK; }
+    if (k == 1 && ol_sql_type_is_int(keep[0]->type)) { *out = keep[0]; return OL_OK; }
+    ol_sql_node_t *n = ol_arena_alloc(b->cx->arena, sizeof *n);
+    if (!n) return OL_NOMEM;
+    *n = *w;
+    n->args = keep;
+    n->n_args = k;
+    *out = n;
+    return OL_OK;
 }
 
 static void prune(binder_t *b, const ol_sql_node_t *n)
@@ -1077,6 +1135,10 @@ int ol_sql_bind(ol_sql_ctx_t *cx, const char *sql, size_t len, const ol_sql_sele
             return fail(b, q->where, "WHERE needs a condition (UInt8), not %s", ol_sql_type_name(w->type));
         p->where = w;
         prune(b, w);
+        if ((rc = strip_implied(b, w, &p->where)) != OL_OK) return rc;
+        /* a time above Int64's range fails `Timestamp >= c` in WHERE; the
+         * scan must not let it through once WHERE no longer checks */
+        if (p->where != w && p->end_ns > (1ull << 63)) p->end_ns = 1ull << 63;
     }
 
     /* group keys: GROUP BY, or the select list for DISTINCT */

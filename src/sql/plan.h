@@ -56,6 +56,12 @@ typedef struct ol_sql_agg {
     uint32_t n_levels;
     bool multi;               /* quantiles: an array of levels */
     char *text;               /* canonical text, to share equal aggregates */
+    /* quantile*, quantileExact*: the aggregate whose kept values this one
+     * reads: itself, or an earlier one of the same kind over the same
+     * argument and condition (quantile(0.5)(x), quantile(0.99)(x) keep x
+     * once). */
+    uint32_t values_of;
+    char *values_arg, *values_cond; /* their texts (quantiles only) */
     uint32_t state_off;       /* byte offset of its state in a group's state block */
 } ol_sql_agg_t;
 

@@ -563,75 +563,6 @@ static int cmp_f64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Moves the k-th smallest of v[0..n) (no NaN) to v[k], with no larger value
- * before it and no smaller one after it (quickselect, median-of-three
- * pivots): O(n) on average, where sorting is O(n log n). */
-static void select_f64(double *v, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n - 1;
-    while (hi > lo) {
-        size_t mid = lo + (hi - lo) / 2;
-        double t;
-        if (v[mid] < v[lo]) t = v[mid], v[mid] = v[lo], v[lo] = t;
-        if (v[hi] < v[lo]) t = v[hi], v[hi] = v[lo], v[lo] = t;
-        if (v[hi] < v[mid]) t = v[hi], v[hi] = v[mid], v[mid] = t;
-        double pv = v[mid];
-        size_t i = lo, j = hi;
-        for (;;) {
-            while (v[i] < pv) i++;
-            while (v[j] > pv) j--;
-            if (i >= j) break;
-            t = v[i], v[i] = v[j], v[j] = t;
-            i++;
-            j--;
-        }
-        /* v[lo..j] <= pv <= v[j+1..hi] */
-        if (k <= j) hi = j;
-        else lo = j + 1;
-    }
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Puts in place, in v[0..n) (no NaN), the order statistics that
- * interpolate() reads for each level: ks[0..m) is scratch for 2 * m
- * positions. Positions are taken in increasing order, each selected among
- * the values after the previous one (which are all no smaller), so the
- * quantiles of one list cost little more than its median. */
-static void select_levels(double *v, uint32_t n, const double *levels, uint32_t m, size_t *ks)
-{
-    uint32_t nk = 0;
-    for (uint32_t i = 0; i < m; i++) {
-        double idx = levels[i] * (double)(n - 1);
-        if (idx < 0) idx = 0;
-        if (idx > (double)(n - 1)) idx = (double)(n - 1);
-        size_t left = (size_t)idx;
-        ks[nk++] = left;
-        if (left + 1 < n) ks[nk++] = left + 1;
-    }
-    qsort(ks, nk, sizeof *ks, cmp_size);
-    size_t lo = 0;
-    for (uint32_t i = 0; i < nk; i++) {
-        size_t k = ks[i];
-        if (k < lo) continue; /* a repeat */
-        if (k == lo) { /* the smallest of the rest */
-            size_t at = lo;
-            for (size_t j = lo + 1; j < n; j++)
-                if (v[j] < v[at]) at = j;
-            double t = v[lo];
-            v[lo] = v[at];
-            v[at] = t;
-        } else {
-            select_f64(v + lo, n - lo, k - lo);
-        }
-        lo = k + 1;
-    }
-}
-
 /* ClickHouse's quantile over all values: linear interpolation between the
  * values around level * (n - 1). */
 static double interpolate(const double *v, uint32_t n, double level)
@@ -681,7 +612,7 @@ static void finish_quantile(const ol_sql_agg_t *a, list_state_t *l, ol_sql_type_
 }
 
 /* Readies each list of doubles kept for quantile(): the order statistics
- * of every level its readers ask for are put in place (select_levels), or,
+ * of every level its readers ask for are put in place (ol_sql_select_levels), or,
  * when it holds a NaN, the list is sorted with NaNs last. */
 static int prepare_lists(ol_sql_groups_t *g, ol_sql_ctx_t *qcx)
 {
@@ -709,7 +640,7 @@ static int prepare_lists(ol_sql_groups_t *g, ol_sql_ctx_t *qcx)
                 qsort(v, l->n, 8, cmp_f64);
                 l->sorted = 1;
             } else {
-                select_levels(v, l->n, levels, m, ks);
+                ol_sql_select_levels(v, l->n, levels, m, ks);
             }
         }
     }

@@ -1069,9 +1069,19 @@ static void cmp_strings(cmp_op_t op, const ol_sql_vec_t *a, const ol_sql_vec_t *
         const ol_sql_vec_t *c = a->is_const ? a : b, *v = a->is_const ? b : a;
         ol_slice_t k = c->s[0];
         int64_t eq = op == C_EQ;
+        /* a column's equal values are often one slice (a dictionary's, a
+         * status name's): the last answer stands for the same slice */
+        ol_slice_t last = OL_SLICE_NULL;
+        int64_t last_o = 0;
         for (uint32_t r = 0; r < rows; r++) {
             ol_slice_t s = v->s[r];
+            if (s.ptr && s.ptr == last.ptr && s.len == last.len) {
+                o[r] = last_o;
+                continue;
+            }
             o[r] = (s.len == k.len && (k.len == 0 || memcmp(s.ptr, k.ptr, k.len) == 0)) ? eq : !eq;
+            last = s;
+            last_o = o[r];
         }
         return;
     }

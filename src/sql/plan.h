@@ -140,4 +140,15 @@ int ol_sql_groups_add(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_t
  * even over no rows. Allocated from qcx. */
 int ol_sql_groups_finish(ol_sql_groups_t *g, ol_sql_ctx_t *qcx, ol_sql_frame_t *out);
 
+/* ---- order statistics (select.c) ----
+ * For quantile(level) over v[0..n) (no NaN), interpolating between the
+ * values at positions floor(level * (n - 1)) and the one after: puts the
+ * value each of those positions would hold in sorted order at that
+ * position, for every level of levels[0..m), without sorting. ks is scratch
+ * for 2 * m positions. */
+void ol_sql_select_levels(double *v, size_t n, const double *levels, size_t m, size_t *ks);
+/* The k-th smallest of v[0..n) (k < n, no NaN) moved to v[k], nothing
+ * larger before it and nothing smaller after it. */
+void ol_sql_select_nth(double *v, size_t n, size_t k);
+
 #endif

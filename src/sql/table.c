@@ -532,10 +532,12 @@ static int tb_flush(ol_sql_tb_t *b)
     return b->rc;
 }
 
-int ol_sql_tb_row_done(ol_sql_tb_t *b)
+int ol_sql_tb_row_done(ol_sql_tb_t *b) { return ol_sql_tb_rows_done(b, 1); }
+
+int ol_sql_tb_rows_done(ol_sql_tb_t *b, uint32_t m)
 {
     if (b->rc != OL_OK) return b->rc;
-    b->n++;
+    b->n += m;
     if (b->n >= b->cap || ol_arena_used(b->arena) + b->child_bytes >= OL_SQL_TB_SOFT_BYTES) return tb_flush(b);
     return OL_OK;
 }

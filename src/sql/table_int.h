@@ -246,6 +246,9 @@ void ol_sql_tb_row_attrs(ol_sql_tb_t *b, ol_slice_t msg, uint32_t field, ol_sql_
 /* The row is complete: counts it and hands the batch over when full.
  * OL_OK, OL_STORE_STOP, OL_NOMEM or fn's error. */
 int ol_sql_tb_row_done(ol_sql_tb_t *b);
+/* The m rows from b->n on are complete (filled column by column): counts
+ * them and hands the batch over when full. b->n + m <= b->cap. */
+int ol_sql_tb_rows_done(ol_sql_tb_t *b, uint32_t m);
 
 /* The resource + scope of an item as rows show it; NULL on OL_NOMEM. The
  * row stays valid until the batch is handed over. */

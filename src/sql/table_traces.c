@@ -202,6 +202,9 @@ typedef struct tcols {
     const ol_otlp_origin_t **hc_key; /* head origins (stable while the heads are read) -> their rows */
     const ol_sql_orow_t **hc_row;
     size_t hc_cap, hc_n;
+    uint32_t *sel;           /* cols_cb: the granule rows of the chunk being filled */
+    const ol_sql_orow_t **sel_o; /* and their origins' rows */
+    uint32_t sel_cap;
 } tcols_t;
 
 /* The one check point for read-time semantic-convention normalisation
@@ -350,6 +353,14 @@ static ol_slice_t cols_name(tcols_t *x, const ol_span_cols_t *c, uint32_t id)
     return x->nc[id];
 }
 
+/* Rows per chunk when a row may bring strings of any length (attribute
+ * values, status messages, trace states, events, links): the batch's soft
+ * size is checked between chunks. */
+#define CHUNK_VARIABLE 64
+
+/* A granule's rows go into the batch a chunk at a time: first the rows of
+ * the chunk (in the window, of a wanted service) and their origins, then
+ * each column for all of them in one loop. */
 static int cols_cb(void *ud, const ol_span_cols_t *c)
 {
     tcols_t *x = ud;
@@ -360,45 +371,101 @@ static int cols_cb(void *ud, const ol_span_cols_t *c)
         x->part = c->part;
         b->epoch++;
     }
-    for (size_t i = 0; i < c->n; i++) {
-        if (!ol_sql_tb_in_time(b, c->start_ns[i])) continue;
-        b->scan->rows_scanned++;
-        const ol_sql_orow_t *o = NULL;
+    if (x->sel_cap < b->cap) {
+        ol_free(OL_MEM_QUERY, x->sel, x->sel_cap * sizeof *x->sel);
+        ol_free(OL_MEM_QUERY, x->sel_o, x->sel_cap * sizeof *x->sel_o);
+        x->sel_cap = 0;
+        x->sel = ol_malloc(OL_MEM_QUERY, b->cap * sizeof *x->sel);
+        x->sel_o = ol_malloc(OL_MEM_QUERY, b->cap * sizeof *x->sel_o);
+        if (!x->sel || !x->sel_o) return OL_NOMEM;
+        x->sel_cap = b->cap;
+    }
+    bool variable = b->scan->n_keys || c->events || c->links || c->status_msg || c->trace_state;
+    size_t i = 0;
+    while (i < c->n) {
+        uint32_t room = b->cap - b->n, m = 0, base = b->n;
+        if (variable && room > CHUNK_VARIABLE) room = CHUNK_VARIABLE;
+        for (; i < c->n && m < room; i++) {
+            if (!ol_sql_tb_in_time(b, c->start_ns[i])) continue;
+            b->scan->rows_scanned++;
+            const ol_sql_orow_t *o = NULL;
+            if (x->origin) {
+                if (!(o = cols_origin(x, c, c->origin[i]))) return b->rc;
+                if (!o->svc_ok) continue;
+            }
+            x->sel[m] = (uint32_t)i;
+            x->sel_o[m++] = o;
+        }
+        if (!m) break;
+        const uint32_t *sel = x->sel;
         if (x->origin) {
-            if (!(o = cols_origin(x, c, c->origin[i]))) return b->rc;
-            if (!o->svc_ok) continue;
-            for (size_t j = 0; j < x->n_ocols; j++) ol_sql_tb_origin_col(b, x->ocols[j], o);
-            ol_sql_tb_origin_keys(b, o);
+            for (uint32_t t = 0; t < m; t++) {
+                b->n = base + t;
+                for (size_t j = 0; j < x->n_ocols; j++) ol_sql_tb_origin_col(b, x->ocols[j], x->sel_o[t]);
+                ol_sql_tb_origin_keys(b, x->sel_o[t]);
+            }
         }
         for (size_t j = 0; j < x->n_cols; j++) {
             int col = x->cols[j];
+            int64_t *iv = b->cols[col].i ? b->cols[col].i + base : NULL;
+            ol_slice_t *sv = b->cols[col].s ? b->cols[col].s + base : NULL;
             switch (b->src[col].field) {
-            case OL_SQL_F_SPAN_TIME: ol_sql_tb_set_i(b, col, (int64_t)c->start_ns[i]); break;
-            case OL_SQL_F_TRACE_ID: ol_sql_tb_set_s(b, col, ol_sql_tb_hex_or_empty(b, ol_slice(c->trace_id + 16 * i, 16))); break;
-            case OL_SQL_F_SPAN_ID: ol_sql_tb_set_s(b, col, ol_sql_tb_hex_or_empty(b, ol_slice(c->span_id + 8 * i, 8))); break;
+            case OL_SQL_F_SPAN_TIME:
+                for (uint32_t t = 0; t < m; t++) iv[t] = (int64_t)c->start_ns[sel[t]];
+                break;
+            case OL_SQL_F_DURATION:
+                for (uint32_t t = 0; t < m; t++) iv[t] = c->dur_ns[sel[t]];
+                break;
+            case OL_SQL_F_TRACE_ID:
+                for (uint32_t t = 0; t < m; t++) sv[t] = ol_sql_tb_hex_or_empty(b, ol_slice(c->trace_id + 16 * (size_t)sel[t], 16));
+                break;
+            case OL_SQL_F_SPAN_ID:
+                for (uint32_t t = 0; t < m; t++) sv[t] = ol_sql_tb_hex_or_empty(b, ol_slice(c->span_id + 8 * (size_t)sel[t], 8));
+                break;
             case OL_SQL_F_PARENT_ID:
-                ol_sql_tb_set_s(b, col, c->parent[i] ? ol_sql_tb_hex_or_empty(b, ol_slice(c->parent[i], 8)) : OL_SLICE_LIT(""));
+                for (uint32_t t = 0; t < m; t++) {
+                    const uint8_t *pid = c->parent[sel[t]];
+                    sv[t] = pid ? ol_sql_tb_hex_or_empty(b, ol_slice(pid, 8)) : OL_SLICE_LIT("");
+                }
                 break;
-            case OL_SQL_F_TRACE_STATE: ol_sql_tb_set_s(b, col, ol_sql_tb_dup(b, c->trace_state[i])); break;
-            case OL_SQL_F_SPAN_NAME: ol_sql_tb_set_s(b, col, cols_name(x, c, c->name[i])); break;
-            case OL_SQL_F_SPAN_KIND: ol_sql_tb_set_s(b, col, x->kind_s[c->kind[i]]); break;
-            case OL_SQL_F_DURATION: ol_sql_tb_set_i(b, col, c->dur_ns[i]); break;
+            case OL_SQL_F_TRACE_STATE:
+                for (uint32_t t = 0; t < m; t++) sv[t] = ol_sql_tb_dup(b, c->trace_state[sel[t]]);
+                break;
+            case OL_SQL_F_SPAN_NAME:
+                for (uint32_t t = 0; t < m; t++) sv[t] = cols_name(x, c, c->name[sel[t]]);
+                break;
+            case OL_SQL_F_SPAN_KIND:
+                for (uint32_t t = 0; t < m; t++) sv[t] = x->kind_s[c->kind[sel[t]]];
+                break;
             case OL_SQL_F_STATUS_CODE:
-                ol_sql_tb_set_s(b, col, (uint32_t)c->status[i] < 4 ? x->status_s[c->status[i]]
-                                                                     : ol_slice_cstr(ol_sql_status_code_str(c->status[i])));
+                for (uint32_t t = 0; t < m; t++) {
+                    int32_t st = c->status[sel[t]];
+                    sv[t] = (uint32_t)st < 4 ? x->status_s[st] : ol_slice_cstr(ol_sql_status_code_str(st));
+                }
                 break;
-            case OL_SQL_F_STATUS_MSG: ol_sql_tb_set_s(b, col, ol_sql_tb_dup(b, c->status_msg[i])); break;
+            case OL_SQL_F_STATUS_MSG:
+                for (uint32_t t = 0; t < m; t++) sv[t] = ol_sql_tb_dup(b, c->status_msg[sel[t]]);
+                break;
             default: break; /* events and links below */
             }
         }
-        for (size_t k = 0; k < b->scan->n_keys; k++)
-            if (x->key_slot[k] != SIZE_MAX) b->keys[k].s[b->n] = value_str(b, &c->values[x->key_slot[k]][i]);
-        if (c->events) span_events(b, c->events[i]);
-        if (c->links) span_links(b, c->links[i]);
-        int rc = ol_sql_tb_row_done(b);
+        for (size_t k = 0; k < b->scan->n_keys; k++) {
+            if (x->key_slot[k] == SIZE_MAX) continue;
+            const ol_span_value_t *vals = c->values[x->key_slot[k]];
+            for (uint32_t t = 0; t < m; t++) b->keys[k].s[base + t] = value_str(b, &vals[sel[t]]);
+        }
+        if (c->events || c->links) {
+            for (uint32_t t = 0; t < m; t++) {
+                b->n = base + t;
+                if (c->events) span_events(b, c->events[sel[t]]);
+                if (c->links) span_links(b, c->links[sel[t]]);
+            }
+        }
+        b->n = base;
+        int rc = ol_sql_tb_rows_done(b, m);
         if (rc != OL_OK) return rc;
     }
-    return OL_OK;
+    return b->rc;
 }
 
 /* The row of a head span's origin. The heads are read under the store's
@@ -536,6 +603,8 @@ static int scan_cols(ol_store_t *s, ol_sql_tb_t *b)
     ol_free(OL_MEM_QUERY, x.nc, x.nc_cap * sizeof *x.nc);
     ol_free(OL_MEM_QUERY, x.hc_key, x.hc_cap * sizeof *x.hc_key);
     ol_free(OL_MEM_QUERY, x.hc_row, x.hc_cap * sizeof *x.hc_row);
+    ol_free(OL_MEM_QUERY, x.sel, x.sel_cap * sizeof *x.sel);
+    ol_free(OL_MEM_QUERY, x.sel_o, x.sel_cap * sizeof *x.sel_o);
     return rc;
 }
 

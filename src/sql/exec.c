@@ -218,6 +218,7 @@ typedef struct run {
     ol_sql_groups_t *groups;
     uint64_t deadline_ns;
     uint64_t seen_lo, seen_hi; /* time column values read, clipped to the query's range */
+    bool track_range;          /* the bounds alone do not keep the rows within max_time_range */
     /* rows */
     row_t **rows;
     size_t n_rows, cap_rows;
@@ -435,7 +436,7 @@ static int on_batch(void *ud, const ol_sql_batch_t *b)
     if (ol_arena_used(r->qcx.arena) > r->lim.max_memory_bytes)
         return limit_err(r, "max_memory_bytes", r->lim.max_memory_bytes, "fewer groups or a narrower query");
     const ol_sql_vec_t *tv = &b->cols[p->table->time_col];
-    if (tv->type == OL_SQL_DATETIME64 && tv->n) {
+    if (r->track_range && tv->type == OL_SQL_DATETIME64 && tv->n) {
         for (uint32_t i = 0; i < b->n; i++) {
             uint64_t t = (uint64_t)tv->i[ol_sql_row(tv, i)];
             if (t < p->start_ns || t >= p->end_ns) continue;
@@ -561,6 +562,8 @@ int ol_sql_run(ol_store_t *s, const char *sql, size_t len, const ol_sql_limits_t
     p->need[p->table->time_col] = true;
     r.seen_lo = UINT64_MAX;
     r.seen_hi = 0;
+    /* rows can only span more than max_time_range when the bounds allow it */
+    r.track_range = p->end_ns > p->start_ns && p->end_ns - p->start_ns > r.lim.max_time_range_ns;
 
     if (p->grouped && (rc = ol_sql_groups_create(&r.qcx, p, &r.groups)) != OL_OK) goto done;
     if (p->end_ns > p->start_ns) {

@@ -23,6 +23,7 @@
 
 #define OL_SQL_TB_ARENA_FIRST (2u << 20)
 #define OL_SQL_TB_ARENA_CAP ((size_t)256 << 20)
+#define OL_SQL_TB_ORIGIN_BYTES ((size_t)8 << 20)
 #define OL_SQL_TB_SOFT_BYTES ((size_t)32 << 20)
 #define OL_SQL_TB_BYTES_CHUNK ((size_t)64 << 10)
 #define OL_SQL_TB_DEFAULT_ROWS 4096
@@ -450,8 +451,14 @@ static void tb_batch_start(ol_sql_tb_t *b)
     b->child_bytes = 0;
     b->epoch++;
     b->last_origin = NULL;
-    if (b->oc_slots) memset(b->oc_slots, 0, b->oc_cap * sizeof *b->oc_slots);
-    b->oc_n = 0;
+    if (b->oarena && ol_arena_used(b->oarena) > OL_SQL_TB_ORIGIN_BYTES) {
+        ol_arena_reset(b->oarena);
+        b->obytes = NULL;
+        b->obytes_left = 0;
+        if (b->oc_slots) memset(b->oc_slots, 0, b->oc_cap * sizeof *b->oc_slots);
+        b->oc_n = 0;
+        b->origin_gen++;
+    }
     for (size_t k = 0; k < b->scan->n_keys; k++) {
         b->keys[k].s = ol_arena_alloc(b->arena, b->cap * sizeof *b->keys[k].s);
         if (!b->keys[k].s) b->rc = OL_NOMEM;
@@ -871,14 +878,27 @@ const ol_sql_orow_t *ol_sql_tb_origin(ol_sql_tb_t *b, const ol_otlp_origin_t *o)
         j = (j + 1) & (b->oc_cap - 1);
     }
     if (!e) {
+        /* rendered into the origin arena: the batch's allocators are
+         * pointed there for the while */
+        ol_arena_t *ba = b->arena;
+        uint8_t *bb = b->bytes;
+        size_t bl = b->bytes_left;
+        b->arena = b->oarena;
+        b->bytes = b->obytes;
+        b->bytes_left = b->obytes_left;
         e = ol_arena_alloc(b->arena, sizeof *e);
-        if (!e) {
+        if (e) {
+            e->hash = h;
+            for (int i = 0; i < 4; i++) e->key[i] = ol_sql_tb_dup(b, key[i]);
+            render_origin(b, e, &e->row);
+        } else {
             b->rc = OL_NOMEM;
-            return NULL;
         }
-        e->hash = h;
-        for (int i = 0; i < 4; i++) e->key[i] = ol_sql_tb_dup(b, key[i]);
-        render_origin(b, e, &e->row);
+        b->obytes = b->bytes;
+        b->obytes_left = b->bytes_left;
+        b->arena = ba;
+        b->bytes = bb;
+        b->bytes_left = bl;
         if (b->rc != OL_OK) return NULL;
         b->oc_slots[j] = e;
         b->oc_n++;
@@ -938,6 +958,7 @@ static void tb_free(ol_sql_tb_t *b)
     ol_free(OL_MEM_QUERY, b->kvs_tmp.p, b->kvs_tmp.cap * sizeof(ol_sql_kv_t));
     ol_buf_free(&b->scratch);
     if (b->arena) ol_arena_destroy(b->arena);
+    if (b->oarena) ol_arena_destroy(b->oarena);
 }
 
 static int tb_init(ol_sql_tb_t *b, ol_sql_scan_t *scan, ol_sql_batch_fn fn, void *ud)
@@ -959,7 +980,8 @@ static int tb_init(ol_sql_tb_t *b, ol_sql_scan_t *scan, ol_sql_batch_fn fn, void
     b->key_field = nk ? ol_calloc(OL_MEM_QUERY, nk, sizeof *b->key_field) : NULL;
     b->key_found = nk ? ol_calloc(OL_MEM_QUERY, nk, sizeof *b->key_found) : NULL;
     b->arena = ol_arena_create(OL_SQL_TB_ARENA_FIRST, OL_SQL_TB_ARENA_CAP);
-    if (!b->cols || !b->vcols || !b->arena || (nk && (!b->keys || !b->vkeys || !b->key_field || !b->key_found)))
+    b->oarena = ol_arena_create(64u << 10, OL_SQL_TB_ARENA_CAP);
+    if (!b->cols || !b->vcols || !b->arena || !b->oarena || (nk && (!b->keys || !b->vkeys || !b->key_field || !b->key_found)))
         return OL_NOMEM;
     for (int f = 0; f < OL_SQL__FIELDS; f++) b->field_col[f] = -1;
     for (size_t c = 0; c < nc; c++) {

@@ -186,9 +186,16 @@ typedef struct ol_sql_tb {
     ol_buf_t scratch;
     ol_sql_gv_t kvs, kvs_tmp; /* one list's entries while they are sorted */
 
-    /* origins rendered this batch */
+    /* origins rendered, kept across batches in their own arena (a scan
+     * meets the same few resources in every batch); cleared, and gen
+     * bumped, when that arena outgrows OL_SQL_TB_ORIGIN_BYTES between
+     * batches */
     ol_sql_ocache_ent_t **oc_slots;
     size_t oc_cap, oc_n;
+    ol_arena_t *oarena;
+    uint8_t *obytes;
+    size_t obytes_left;
+    uint64_t origin_gen;
     uint64_t epoch; /* bumped per store callback and per batch: the pointer fast path's validity */
     const ol_otlp_origin_t *last_origin;
     uint64_t last_epoch;

@@ -185,13 +185,14 @@ typedef struct tcols {
     int *ocols;              /* filled columns of the origin (service, resource, scope) */
     size_t n_ocols;
     bool origin;             /* rows need their origin */
+    bool origin_keys;        /* some scan key is on the resource or scope map */
     size_t *key_slot;        /* per scan key: its index in the request's keys, or SIZE_MAX */
     ol_slice_t *req_keys;
     size_t n_req_keys;
     ol_slice_t kind_s[256];  /* SpanKind of each stored kind */
     ol_slice_t status_s[4];  /* StatusCode of codes 0..3 */
     uint32_t part;           /* the part the caches below belong to */
-    uint64_t oc_epoch;       /* the batch the origin cache belongs to */
+    uint64_t oc_gen;         /* the origin rows (ol_sql_tb_t.origin_gen) the cache points to */
     const ol_sql_orow_t **oc;
     size_t oc_cap;
     uint64_t nc_epoch;       /* the batch the name cache belongs to */
@@ -315,9 +316,9 @@ static ol_slice_t value_str(ol_sql_tb_t *b, const ol_span_value_t *v)
 static const ol_sql_orow_t *cols_origin(tcols_t *x, const ol_span_cols_t *c, uint32_t idx)
 {
     ol_sql_tb_t *b = x->b;
-    if (x->oc_epoch != b->epoch) {
+    if (x->oc_gen != b->origin_gen) {
         if (x->oc) memset(x->oc, 0, x->oc_cap * sizeof *x->oc);
-        x->oc_epoch = b->epoch;
+        x->oc_gen = b->origin_gen;
     }
     if (idx >= x->oc_cap) {
         size_t old = x->oc_cap;
@@ -369,7 +370,7 @@ static int cols_cb(void *ud, const ol_span_cols_t *c)
     x->nc_dict = NULL; /* a new granule's names (its dictionary may sit where the last one did) */
     if (c->part != x->part) { /* another part: its origin indexes mean other origins */
         x->part = c->part;
-        b->epoch++;
+        if (x->oc) memset(x->oc, 0, x->oc_cap * sizeof *x->oc);
     }
     if (x->sel_cap < b->cap) {
         ol_free(OL_MEM_QUERY, x->sel, x->sel_cap * sizeof *x->sel);
@@ -390,7 +391,9 @@ static int cols_cb(void *ud, const ol_span_cols_t *c)
             b->scan->rows_scanned++;
             const ol_sql_orow_t *o = NULL;
             if (x->origin) {
-                if (!(o = cols_origin(x, c, c->origin[i]))) return b->rc;
+                uint32_t oi = c->origin[i];
+                o = x->oc_gen == b->origin_gen && oi < x->oc_cap ? x->oc[oi] : NULL;
+                if (!o && !(o = cols_origin(x, c, oi))) return b->rc;
                 if (!o->svc_ok) continue;
             }
             x->sel[m] = (uint32_t)i;
@@ -398,10 +401,20 @@ static int cols_cb(void *ud, const ol_span_cols_t *c)
         }
         if (!m) break;
         const uint32_t *sel = x->sel;
-        if (x->origin) {
+        for (size_t j = 0; j < x->n_ocols; j++) {
+            int col = x->ocols[j];
+            if (b->src[col].field == OL_SQL_F_SERVICE) {
+                for (uint32_t t = 0; t < m; t++) b->cols[col].s[base + t] = x->sel_o[t]->service;
+                continue;
+            }
             for (uint32_t t = 0; t < m; t++) {
                 b->n = base + t;
-                for (size_t j = 0; j < x->n_ocols; j++) ol_sql_tb_origin_col(b, x->ocols[j], x->sel_o[t]);
+                ol_sql_tb_origin_col(b, col, x->sel_o[t]);
+            }
+        }
+        if (x->origin_keys) {
+            for (uint32_t t = 0; t < m; t++) {
+                b->n = base + t;
                 ol_sql_tb_origin_keys(b, x->sel_o[t]);
             }
         }
@@ -586,7 +599,7 @@ static int scan_cols(ol_store_t *s, ol_sql_tb_t *b)
             x.key_slot[k] = x.n_req_keys;
             x.req_keys[x.n_req_keys++] = b->scan->keys[k].key;
         } else {
-            x.origin = true; /* a key of the resource or scope map */
+            x.origin = x.origin_keys = true; /* a key of the resource or scope map */
         }
     }
     x.origin |= x.n_ocols > 0 || b->scan->n_services > 0;

@@ -46,7 +46,9 @@ static inline const uint8_t *ol_enc_end(ol_slice_t in) { return in.len ? in.ptr 
 static inline uint64_t ol_zz_enc(uint64_t v) { return (v << 1) ^ (0 - (v >> 63)); }
 static inline uint64_t ol_zz_dec(uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
 
-static inline int ol_get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+/* inlined into the per-value loops of the decoders: a call per value was a
+ * fifth of a column scan's decoding time */
+static inline __attribute__((always_inline)) int ol_get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
     const uint8_t *p = *pp;
     if (p < end && *p < 0x80) {

@@ -16,10 +16,11 @@
  * own reader of the part, so a decoded granule stays valid while later ones
  * are decoded. Helper threads claim items ahead of the caller (never more
  * than the slots hold); the caller's thread hands the items to cols_fn in
- * order, and decodes the next one itself when no helper has claimed it yet.
- * So a cheap cols_fn gets decoding on every thread, and an expensive one
- * finds its next granule decoded; the callbacks and their order are the
- * same with one thread or several.
+ * order, and decodes the next one itself when no helper has claimed it yet,
+ * or, while waiting for a helper's item, the next free one. So a cheap
+ * cols_fn gets decoding on every thread, and an expensive one finds its
+ * next granule decoded; the callbacks and their order are the same with one
+ * thread or several.
  */
 #include <pthread.h>
 
@@ -133,7 +134,23 @@ static int scols_parts(scols_run_t *x, unsigned helpers, ol_span_cols_fn fn, voi
             pthread_mutex_lock(&x->mu);
             s->state = SLOT_FULL;
         }
-        while (s->state != SLOT_FULL) pthread_cond_wait(&x->cv, &x->mu);
+        while (s->state != SLOT_FULL) {
+            /* a helper is decoding item k: rather than wait, decode the
+             * next free one here, so both threads keep decoding */
+            size_t j = x->next;
+            scols_slot_t *sj = &x->slot[j % SCOLS_SLOTS];
+            if (j < x->n_items && sj->state == SLOT_FREE) {
+                x->next++;
+                sj->state = SLOT_CLAIMED;
+                pthread_mutex_unlock(&x->mu);
+                scols_decode(x, j);
+                pthread_mutex_lock(&x->mu);
+                sj->state = SLOT_FULL;
+                pthread_cond_broadcast(&x->cv);
+                continue;
+            }
+            pthread_cond_wait(&x->cv, &x->mu);
+        }
         pthread_mutex_unlock(&x->mu);
         rc = s->rc != OL_OK ? s->rc : s->c.n ? fn(ud, &s->c) : OL_OK;
         pthread_mutex_lock(&x->mu);

@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/par.h"
 #include "core/util.h"
 #include "sql/plan.h"
 
@@ -611,12 +612,53 @@ static void finish_quantile(const ol_sql_agg_t *a, list_state_t *l, ol_sql_type_
     else *oi = ((const int64_t *)l->data)[k];
 }
 
+/* One list to ready: its values, and the levels its readers ask for. */
+typedef struct prep_item {
+    list_state_t *l;
+    const double *levels;
+    uint32_t m;
+} prep_item_t;
+
+typedef struct prep_job {
+    prep_item_t *items;
+    size_t **ks; /* per item: scratch for 2 * m positions */
+} prep_job_t;
+
+static int prep_one(void *ud, size_t i)
+{
+    prep_job_t *j = ud;
+    prep_item_t *it = &j->items[i];
+    double *v = it->l->data;
+    bool nan = false;
+    for (uint32_t k = 0; k < it->l->n && !nan; k++) nan = isnan(v[k]);
+    if (nan) {
+        qsort(v, it->l->n, 8, cmp_f64);
+        it->l->sorted = 1;
+    } else {
+        ol_sql_select_levels(v, it->l->n, it->levels, it->m, j->ks[i]);
+    }
+    return OL_OK;
+}
+
+static int cmp_prep_desc(const void *a, const void *b)
+{
+    uint32_t x = ((const prep_item_t *)a)->l->n, y = ((const prep_item_t *)b)->l->n;
+    return x > y ? -1 : x < y;
+}
+
+#define PREP_PARALLEL_VALUES 65536 /* below this, threads cost more than they save */
+
 /* Readies each list of doubles kept for quantile(): the order statistics
- * of every level its readers ask for are put in place (ol_sql_select_levels), or,
- * when it holds a NaN, the list is sorted with NaNs last. */
+ * of every level its readers ask for are put in place
+ * (ol_sql_select_levels), or, when it holds a NaN, the list is sorted with
+ * NaNs last. Lists are independent: large ones are readied on every core,
+ * the longest first. */
 static int prepare_lists(ol_sql_groups_t *g, ol_sql_ctx_t *qcx)
 {
     const ol_sql_plan_t *p = g->p;
+    size_t n_items = 0, cap = 0;
+    uint64_t total = 0;
+    prep_item_t *items = NULL;
     for (uint32_t ai = 0; ai < p->n_aggs; ai++) {
         const ol_sql_agg_t *a = &p->aggs[ai];
         if (a->values_of != ai || a->kind != OL_SQL_AGG_QUANTILE || ol_sql_type_is_time(a->arg_type)) continue;
@@ -624,8 +666,7 @@ static int prepare_lists(ol_sql_groups_t *g, ol_sql_ctx_t *qcx)
         for (uint32_t j = ai; j < p->n_aggs; j++)
             if (p->aggs[j].values_of == ai) m += p->aggs[j].n_levels;
         double *levels = ol_arena_alloc(qcx->arena, (size_t)m * sizeof *levels);
-        size_t *ks = ol_arena_alloc(qcx->arena, 2 * (size_t)m * sizeof *ks);
-        if (!levels || !ks) return OL_NOMEM;
+        if (!levels) return OL_NOMEM;
         m = 0;
         for (uint32_t j = ai; j < p->n_aggs; j++)
             if (p->aggs[j].values_of == ai)
@@ -633,18 +674,32 @@ static int prepare_lists(ol_sql_groups_t *g, ol_sql_ctx_t *qcx)
         for (uint32_t gi = 0; gi < g->n; gi++) {
             list_state_t *l = (list_state_t *)(g->states + (size_t)gi * g->state_bytes + g->state_off[ai]);
             if (l->n < 2 || l->sorted) continue;
-            double *v = l->data;
-            bool nan = false;
-            for (uint32_t i = 0; i < l->n && !nan; i++) nan = isnan(v[i]);
-            if (nan) {
-                qsort(v, l->n, 8, cmp_f64);
-                l->sorted = 1;
-            } else {
-                ol_sql_select_levels(v, l->n, levels, m, ks);
+            if (n_items == cap) {
+                size_t ncap = cap ? 2 * cap : 64;
+                prep_item_t *ni = ol_arena_alloc(qcx->arena, ncap * sizeof *ni);
+                if (!ni) return OL_NOMEM;
+                if (n_items) memcpy(ni, items, n_items * sizeof *ni);
+                items = ni;
+                cap = ncap;
             }
+            items[n_items++] = (prep_item_t){l, levels, m};
+            total += l->n;
         }
     }
-    return OL_OK;
+    if (!n_items) return OL_OK;
+    bool parallel = total >= PREP_PARALLEL_VALUES && n_items > 1;
+    /* the longest first, so no thread is left with a long one at the end;
+     * which thread takes which list changes no answer */
+    if (parallel) qsort(items, n_items, sizeof *items, cmp_prep_desc);
+    prep_job_t job = {items, ol_arena_alloc(qcx->arena, n_items * sizeof *job.ks)};
+    if (!job.ks) return OL_NOMEM;
+    for (size_t i = 0; i < n_items; i++)
+        if (!(job.ks[i] = ol_arena_alloc(qcx->arena, 2 * (size_t)items[i].m * sizeof **job.ks))) return OL_NOMEM;
+    if (!parallel) {
+        for (size_t i = 0; i < n_items; i++) prep_one(&job, i);
+        return OL_OK;
+    }
+    return ol_par_for(n_items, ol_par_cpus(), prep_one, &job);
 }
 
 int ol_sql_groups_finish(ol_sql_groups_t *g, ol_sql_ctx_t *qcx, ol_sql_frame_t *out)

@@ -558,12 +558,13 @@ int ol_sql_run(ol_store_t *s, const char *sql, size_t len, const ol_sql_limits_t
         rc = range_err(&r);
         goto done;
     }
-    /* the head's range is known only as it is read: the time column is read too */
-    p->need[p->table->time_col] = true;
+    /* rows can only span more than max_time_range when the bounds allow it;
+     * then the head's range is known only as it is read: the time column is
+     * read too */
+    r.track_range = p->end_ns > p->start_ns && p->end_ns - p->start_ns > r.lim.max_time_range_ns;
+    if (r.track_range) p->need[p->table->time_col] = true;
     r.seen_lo = UINT64_MAX;
     r.seen_hi = 0;
-    /* rows can only span more than max_time_range when the bounds allow it */
-    r.track_range = p->end_ns > p->start_ns && p->end_ns - p->start_ns > r.lim.max_time_range_ns;
 
     if (p->grouped && (rc = ol_sql_groups_create(&r.qcx, p, &r.groups)) != OL_OK) goto done;
     if (p->end_ns > p->start_ns) {

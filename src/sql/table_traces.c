@@ -387,7 +387,7 @@ static int cols_cb(void *ud, const ol_span_cols_t *c)
         uint32_t room = b->cap - b->n, m = 0, base = b->n;
         if (variable && room > CHUNK_VARIABLE) room = CHUNK_VARIABLE;
         for (; i < c->n && m < room; i++) {
-            if (!ol_sql_tb_in_time(b, c->start_ns[i])) continue;
+            if (c->start_ns && !ol_sql_tb_in_time(b, c->start_ns[i])) continue;
             b->scan->rows_scanned++;
             const ol_sql_orow_t *o = NULL;
             if (x->origin) {
@@ -572,7 +572,7 @@ static int scan_cols(ol_store_t *s, ol_sql_tb_t *b)
         case OL_SQL_F_SCOPE_ATTRS:
         case OL_SQL_F_SCOPE_DROPPED:
         case OL_SQL_F_SCOPE_URL: x.ocols[x.n_ocols++] = (int)c; continue;
-        case OL_SQL_F_SPAN_TIME: break;
+        case OL_SQL_F_SPAN_TIME: req.want |= OL_SPAN_COL_START; break;
         case OL_SQL_F_TRACE_ID: req.want |= OL_SPAN_COL_TRACE_ID; break;
         case OL_SQL_F_SPAN_ID: req.want |= OL_SPAN_COL_SPAN_ID; break;
         case OL_SQL_F_PARENT_ID: req.want |= OL_SPAN_COL_PARENT; break;

@@ -20,7 +20,8 @@
  * Pruning: granules whose time range misses [start_ns, end_ns) are not
  * read; with keep_resource set, parts none of whose resources it keeps are
  * not read, nor granules none of whose rows have such a resource. Rows are
- * not filtered: the caller checks each row's start (and resource) itself.
+ * not filtered: the caller checks each row's start (and resource) itself,
+ * except in a granule lying wholly inside the window (start_ns NULL).
  *
  * Granules may be decoded on a second thread, one ahead of the one being
  * handed over (the store's query_threads allowing); the callbacks always
@@ -32,7 +33,8 @@
 #include "store/store.h"
 
 /* Columns a request may ask for (bits of ol_span_cols_req_t.want). The
- * start time is always read. */
+ * start time is read for every granule that the window's ends cut through,
+ * and for all of them with OL_SPAN_COL_START. */
 enum {
     OL_SPAN_COL_DURATION = 1u << 0,    /* dur_ns */
     OL_SPAN_COL_TRACE_ID = 1u << 1,    /* trace_id */
@@ -46,6 +48,7 @@ enum {
     OL_SPAN_COL_EVENTS = 1u << 9,      /* events */
     OL_SPAN_COL_LINKS = 1u << 10,      /* links */
     OL_SPAN_COL_ORIGIN = 1u << 11,     /* origins, origin */
+    OL_SPAN_COL_START = 1u << 12,      /* start_ns of every granule (see ol_span_cols_t.start_ns) */
 };
 
 /* One span's value of an attribute key: the first KeyValue of that key in
@@ -71,6 +74,9 @@ typedef struct ol_span_value {
  * NULL. Everything is valid only during the callback. */
 typedef struct ol_span_cols {
     size_t n;
+    /* NULL, unless OL_SPAN_COL_START was asked for, when every row of the
+     * granule starts within the request's window (its footer time range
+     * lies inside): the caller need not check them one by one. */
     const uint64_t *start_ns;
     const int64_t *dur_ns;                 /* end - start, negative under clock skew */
     const uint8_t *trace_id;               /* 16 bytes per row */

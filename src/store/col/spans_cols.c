@@ -4,9 +4,10 @@
  * caller gets).
  *
  * Each asked-for field is decoded from its own column (docs/format/
- * part.md): `start` always, `duration`, `name`, `kind`, `status_code`,
- * `status_message`, `trace_state`, `events`, `links`, `resource` and
- * `scope`; `trace_id`, `span_id` and `parent` for the ids. Nothing is
+ * part.md): `start` (unless the granule lies inside the window), `duration`,
+ * `name`, `kind`, `status_code`, `status_message`, `trace_state`, `events`,
+ * `links`, `resource` and `scope`; `trace_id`, `span_id` and `parent` for
+ * the ids. Nothing is
  * re-encoded. The values are the ones the rebuilt span (spans_read.c) gives
  * a reader of its bytes:
  *
@@ -863,12 +864,17 @@ int ol_part_cols_granule(ol_part_cols_t *r, uint32_t g, ol_span_cols_t *out, ol_
         if (!any) return OL_OK;
     }
 
-    uint64_t *start = pc_alloc(r->a, n, sizeof *start);
-    if (!start) return OL_NOMEM;
-    if ((rc = pc_col(r, PC_START, "start", &in))) return rc;
-    if ((rc = ol_dec_delta(in, gi->min_time_ns, start, n, &used, r->err)) || (rc = pc_done(r, in, used, "start")))
-        return rc;
-    out->start_ns = start;
+    /* The granule's time range covers its rows' starts (and ends): inside
+     * the window, every row is, and the start column need not be read. */
+    bool inside = gi->min_time_ns >= r->req->start_ns && gi->max_time_ns < r->req->end_ns;
+    if ((r->want & OL_SPAN_COL_START) || !inside) {
+        uint64_t *start = pc_alloc(r->a, n, sizeof *start);
+        if (!start) return OL_NOMEM;
+        if ((rc = pc_col(r, PC_START, "start", &in))) return rc;
+        if ((rc = ol_dec_delta(in, gi->min_time_ns, start, n, &used, r->err)) || (rc = pc_done(r, in, used, "start")))
+            return rc;
+        out->start_ns = start;
+    }
 
     if (r->want & OL_SPAN_COL_DURATION) {
         int64_t *dur = pc_alloc(r->a, n, sizeof *dur);

@@ -27,6 +27,7 @@
  */
 #include "store/col/enc.h"
 
+#include <pthread.h>
 #include <zstd.h>
 
 #include "codec/pb.h"
@@ -602,6 +603,28 @@ void ol_block_write(ol_buf_t *out, ol_slice_t raw, int zstd_level)
     out->len += OL_BLOCK_HEADER + stored;
 }
 
+/* One decompression context per thread, made on first use and freed when
+ * the thread ends: ZSTD_decompress would make and free one per block, and
+ * a column scan reads thousands of small blocks. */
+static pthread_key_t dctx_key;
+static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
+static __thread ZSTD_DCtx *dctx_tls;
+
+static void dctx_free(void *p) { ZSTD_freeDCtx(p); }
+static void dctx_key_make(void) { (void)pthread_key_create(&dctx_key, dctx_free); }
+
+static ZSTD_DCtx *dctx_get(void)
+{
+    if (dctx_tls) return dctx_tls;
+    (void)pthread_once(&dctx_once, dctx_key_make);
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    if (d && pthread_setspecific(dctx_key, d) != 0) {
+        ZSTD_freeDCtx(d);
+        return NULL;
+    }
+    return dctx_tls = d;
+}
+
 int ol_block_read(ol_slice_t in, size_t max_raw, ol_buf_t *out, size_t *used, ol_err_t *err)
 {
     if (in.len < OL_BLOCK_HEADER) return ol_enc_corrupt(err, "block", in.len, "truncated header");
@@ -629,7 +652,8 @@ int ol_block_read(ol_slice_t in, size_t max_raw, ol_buf_t *out, size_t *used, ol
     if (codec == OL_BLOCK_RAW) {
         if (raw) memcpy(dst, src, raw);
     } else {
-        size_t r = ZSTD_decompress(dst, raw, src, stored);
+        ZSTD_DCtx *d = dctx_get();
+        size_t r = d ? ZSTD_decompressDCtx(d, dst, raw, src, stored) : ZSTD_decompress(dst, raw, src, stored);
         if (ZSTD_isError(r) || r != raw) return ol_enc_corrupt(err, "block", OL_BLOCK_HEADER, "bad zstd data");
     }
     out->len += raw;

@@ -419,7 +419,8 @@ int ol_part_cols_open(const ol_part_t *p, const ol_span_cols_req_t *req, void *u
     r->req = req;
     r->err = err;
     r->want = req->want;
-    r->need_extra = (req->want & (OL_SPAN_COL_STATUS | OL_SPAN_COL_STATUS_MSG)) || req->n_keys;
+    /* a status code alone needs `extra` only in a granule with code 128 (pc_status) */
+    r->need_extra = (req->want & OL_SPAN_COL_STATUS_MSG) || req->n_keys;
     r->need_ids = req->want & (OL_SPAN_COL_TRACE_ID | OL_SPAN_COL_PARENT);
     ol_buf_init(&r->name, OL_MEM_STORE, 0);
     r->pa = ol_arena_create(16 << 10, 0);
@@ -764,6 +765,11 @@ static int pc_status(ol_part_cols_t *r, ol_span_cols_t *out)
     if (r->want & OL_SPAN_COL_STATUS) {
         const uint8_t *st;
         if ((rc = pc_u8(r, PC_STATUS, "status_code", &st))) return rc;
+        if (!r->need_extra && !r->extra) {
+            bool kept = false;
+            for (size_t i = 0; i < n && !kept; i++) kept = st[i] == OL_STATUS_IN_EXTRA;
+            if (kept && (rc = pc_extra(r))) return rc;
+        }
         int32_t *code = pc_alloc(r->a, n, sizeof *code);
         if (!code) return OL_NOMEM;
         for (size_t i = 0; i < n; i++)

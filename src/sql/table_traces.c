@@ -191,10 +191,18 @@ typedef struct tcols {
     size_t n_req_keys;
     ol_slice_t kind_s[256];  /* SpanKind of each stored kind */
     ol_slice_t status_s[4];  /* StatusCode of codes 0..3 */
-    uint32_t part;           /* the part the caches below belong to */
-    uint64_t oc_gen;         /* the origin rows (ol_sql_tb_t.origin_gen) the cache points to */
-    const ol_sql_orow_t **oc;
-    size_t oc_cap;
+    /* Origin rows by origin index, one cache per reader of the scan
+     * (ol_span_cols_t.part: a part and the slot decoding it, whose origin
+     * indexes keep their meaning while it reads that part; granules take
+     * turns among a few slots, and each slot reads the parts in order) */
+    struct tcols_oc {
+        uint32_t part;
+        bool used;
+        uint64_t gen;        /* the origin rows (ol_sql_tb_t.origin_gen) it points to */
+        const ol_sql_orow_t **oc;
+        size_t cap;
+    } occ[8], *cur;
+    unsigned occ_next;
     uint64_t nc_epoch;       /* the batch the name cache belongs to */
     const ol_slice_t *nc_dict; /* the names the cache belongs to (NULL: none yet this granule) */
     ol_slice_t *nc;          /* per name id: its copy in the batch, .ptr NULL until made */
@@ -316,20 +324,21 @@ static ol_slice_t value_str(ol_sql_tb_t *b, const ol_span_value_t *v)
 static const ol_sql_orow_t *cols_origin(tcols_t *x, const ol_span_cols_t *c, uint32_t idx)
 {
     ol_sql_tb_t *b = x->b;
-    if (x->oc_gen != b->origin_gen) {
-        if (x->oc) memset(x->oc, 0, x->oc_cap * sizeof *x->oc);
-        x->oc_gen = b->origin_gen;
+    struct tcols_oc *o = x->cur;
+    if (o->gen != b->origin_gen) {
+        if (o->oc) memset(o->oc, 0, o->cap * sizeof *o->oc);
+        o->gen = b->origin_gen;
     }
-    if (idx >= x->oc_cap) {
-        size_t old = x->oc_cap;
-        if (ol_grow_array(OL_MEM_QUERY, (void **)&x->oc, &x->oc_cap, (size_t)idx + 1, sizeof *x->oc) != OL_OK) {
+    if (idx >= o->cap) {
+        size_t old = o->cap;
+        if (ol_grow_array(OL_MEM_QUERY, (void **)&o->oc, &o->cap, (size_t)idx + 1, sizeof *o->oc) != OL_OK) {
             b->rc = OL_NOMEM;
             return NULL;
         }
-        memset(x->oc + old, 0, (x->oc_cap - old) * sizeof *x->oc);
+        memset(o->oc + old, 0, (o->cap - old) * sizeof *o->oc);
     }
-    if (!x->oc[idx]) x->oc[idx] = ol_sql_tb_origin(b, &c->origins[idx]);
-    return x->oc[idx];
+    if (!o->oc[idx]) o->oc[idx] = ol_sql_tb_origin(b, &c->origins[idx]);
+    return o->oc[idx];
 }
 
 static ol_slice_t cols_name(tcols_t *x, const ol_span_cols_t *c, uint32_t id)
@@ -368,9 +377,18 @@ static int cols_cb(void *ud, const ol_span_cols_t *c)
     ol_sql_tb_t *b = x->b;
     b->scan->bytes_scanned += c->bytes;
     x->nc_dict = NULL; /* a new granule's names (its dictionary may sit where the last one did) */
-    if (c->part != x->part) { /* another part: its origin indexes mean other origins */
-        x->part = c->part;
-        if (x->oc) memset(x->oc, 0, x->oc_cap * sizeof *x->oc);
+    if (!x->cur || x->cur->part != c->part) { /* another reader: its origin indexes mean other origins */
+        size_t n_occ = sizeof x->occ / sizeof *x->occ;
+        x->cur = NULL;
+        for (size_t i = 0; i < n_occ && !x->cur; i++)
+            if (x->occ[i].used && x->occ[i].part == c->part) x->cur = &x->occ[i];
+        if (!x->cur) {
+            x->cur = &x->occ[x->occ_next++ % n_occ];
+            if (x->cur->oc) memset(x->cur->oc, 0, x->cur->cap * sizeof *x->cur->oc);
+            x->cur->part = c->part;
+            x->cur->used = true;
+            x->cur->gen = b->origin_gen;
+        }
     }
     if (x->sel_cap < b->cap) {
         ol_free(OL_MEM_QUERY, x->sel, x->sel_cap * sizeof *x->sel);
@@ -392,7 +410,7 @@ static int cols_cb(void *ud, const ol_span_cols_t *c)
             const ol_sql_orow_t *o = NULL;
             if (x->origin) {
                 uint32_t oi = c->origin[i];
-                o = x->oc_gen == b->origin_gen && oi < x->oc_cap ? x->oc[oi] : NULL;
+                o = x->cur->gen == b->origin_gen && oi < x->cur->cap ? x->cur->oc[oi] : NULL;
                 if (!o && !(o = cols_origin(x, c, oi))) return b->rc;
                 if (!o->svc_ok) continue;
             }
@@ -550,7 +568,7 @@ static int scan_cols(ol_store_t *s, ol_sql_tb_t *b)
 {
     const ol_sql_table_def_t *t = b->t;
     size_t nc = t->n_cols, nk = b->scan->n_keys;
-    tcols_t x = {.b = b, .part = UINT32_MAX};
+    tcols_t x = {.b = b};
     for (int k = 0; k < 256; k++) x.kind_s[k] = ol_slice_cstr(ol_sql_span_kind_str(k));
     for (int k = 0; k < 4; k++) x.status_s[k] = ol_slice_cstr(ol_sql_status_code_str(k));
     ol_span_cols_req_t req = {.start_ns = b->scan->start_ns, .end_ns = b->scan->end_ns};
@@ -612,7 +630,7 @@ static int scan_cols(ol_store_t *s, ol_sql_tb_t *b)
     ol_free(OL_MEM_QUERY, x.ocols, nc * sizeof *x.ocols);
     ol_free(OL_MEM_QUERY, x.key_slot, nk * sizeof *x.key_slot);
     ol_free(OL_MEM_QUERY, x.req_keys, nk * sizeof *x.req_keys);
-    ol_free(OL_MEM_QUERY, x.oc, x.oc_cap * sizeof *x.oc);
+    for (size_t i = 0; i < sizeof x.occ / sizeof *x.occ; i++) ol_free(OL_MEM_QUERY, x.occ[i].oc, x.occ[i].cap * sizeof *x.occ[i].oc);
     ol_free(OL_MEM_QUERY, x.nc, x.nc_cap * sizeof *x.nc);
     ol_free(OL_MEM_QUERY, x.hc_key, x.hc_cap * sizeof *x.hc_key);
     ol_free(OL_MEM_QUERY, x.hc_row, x.hc_cap * sizeof *x.hc_row);

@@ -73,4 +73,14 @@ static inline unsigned char *ol_test_fixture(const char *rel, size_t *len)
     return p;
 }
 
+/* xorshift64: a test's reproducible pseudo-random numbers (state not 0). */
+static inline uint64_t ol_test_rng(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 #endif

@@ -15,13 +15,7 @@
 #include "test.h"
 
 static uint64_t g_rng = 0x2545F4914F6CDD1Dull;
-static uint64_t rnd(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
+static uint64_t rnd(void) { return ol_test_rng(&g_rng); }
 
 static int cmp_double(const void *a, const void *b)
 {

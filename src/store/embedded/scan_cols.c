@@ -95,6 +95,20 @@ static void scols_decode(scols_run_t *x, size_t k)
     s->c.part = it->part * SCOLS_SLOTS + (uint32_t)(k % SCOLS_SLOTS);
 }
 
+/* With x->mu held: claims item k (its slot free), decodes it without the
+ * lock, and publishes it. */
+static void scols_take(scols_run_t *x, size_t k)
+{
+    scols_slot_t *s = &x->slot[k % SCOLS_SLOTS];
+    x->next = k + 1;
+    s->state = SLOT_CLAIMED;
+    pthread_mutex_unlock(&x->mu);
+    scols_decode(x, k);
+    pthread_mutex_lock(&x->mu);
+    s->state = SLOT_FULL;
+    pthread_cond_broadcast(&x->cv);
+}
+
 static void *scols_helper(void *arg)
 {
     scols_run_t *x = arg;
@@ -103,14 +117,7 @@ static void *scols_helper(void *arg)
         while (!x->stop && x->next < x->n_items && x->slot[x->next % SCOLS_SLOTS].state != SLOT_FREE)
             pthread_cond_wait(&x->cv, &x->mu);
         if (x->stop || x->next >= x->n_items) break;
-        size_t k = x->next++;
-        scols_slot_t *s = &x->slot[k % SCOLS_SLOTS];
-        s->state = SLOT_CLAIMED;
-        pthread_mutex_unlock(&x->mu);
-        scols_decode(x, k);
-        pthread_mutex_lock(&x->mu);
-        s->state = SLOT_FULL;
-        pthread_cond_broadcast(&x->cv);
+        scols_take(x, x->next);
     }
     pthread_mutex_unlock(&x->mu);
     return NULL;
@@ -126,30 +133,13 @@ static int scols_parts(scols_run_t *x, unsigned helpers, ol_span_cols_fn fn, voi
     for (size_t k = 0; k < x->n_items && rc == OL_OK; k++) {
         scols_slot_t *s = &x->slot[k % SCOLS_SLOTS];
         pthread_mutex_lock(&x->mu);
-        if (x->next == k) { /* no helper has it yet: decode it here */
-            x->next++;
-            s->state = SLOT_CLAIMED;
-            pthread_mutex_unlock(&x->mu);
-            scols_decode(x, k);
-            pthread_mutex_lock(&x->mu);
-            s->state = SLOT_FULL;
-        }
+        if (x->next == k) scols_take(x, k); /* no helper has it yet: decode it here */
         while (s->state != SLOT_FULL) {
             /* a helper is decoding item k: rather than wait, decode the
              * next free one here, so both threads keep decoding */
             size_t j = x->next;
-            scols_slot_t *sj = &x->slot[j % SCOLS_SLOTS];
-            if (j < x->n_items && sj->state == SLOT_FREE) {
-                x->next++;
-                sj->state = SLOT_CLAIMED;
-                pthread_mutex_unlock(&x->mu);
-                scols_decode(x, j);
-                pthread_mutex_lock(&x->mu);
-                sj->state = SLOT_FULL;
-                pthread_cond_broadcast(&x->cv);
-                continue;
-            }
-            pthread_cond_wait(&x->cv, &x->mu);
+            if (j < x->n_items && x->slot[j % SCOLS_SLOTS].state == SLOT_FREE) scols_take(x, j);
+            else pthread_cond_wait(&x->cv, &x->mu);
         }
         pthread_mutex_unlock(&x->mu);
         rc = s->rc != OL_OK ? s->rc : s->c.n ? fn(ud, &s->c) : OL_OK;

@@ -297,6 +297,15 @@ static int group_of(ol_sql_groups_t *g, const ol_sql_vec_t *kv, uint32_t r, uint
     return OL_OK;
 }
 
+/* The hash of row r's keys: a single key's own hash, else a combination. */
+static uint64_t row_hash(const ol_sql_vec_t *kv, uint32_t nk, uint32_t r)
+{
+    if (nk == 1) return val_hash(kv[0].type, vec_val(&kv[0], r));
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (uint32_t k = 0; k < nk; k++) h = (h ^ val_hash(kv[k].type, vec_val(&kv[k], r))) * 0x100000001B3ull;
+    return h;
+}
+
 #define PTR_CACHE 64 /* a batch's distinct string keys, by address */
 
 /* row_group[r] for every row of the frame. A batch's rows mostly repeat a
@@ -329,7 +338,7 @@ static int find_groups(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_
                 g->row_group[r] = cache[c].g1 - 1;
                 continue;
             }
-            int rc = group_of(g, kv, r, val_hash(kv[0].type, vec_val(&kv[0], r)), &g->row_group[r]);
+            int rc = group_of(g, kv, r, row_hash(kv, 1, r), &g->row_group[r]);
             if (rc != OL_OK) return rc;
             if (sv[r].ptr) cache[c].ptr = sv[r].ptr, cache[c].len = sv[r].len, cache[c].g1 = g->row_group[r] + 1;
         }
@@ -344,12 +353,7 @@ static int find_groups(ol_sql_groups_t *g, ol_sql_ctx_t *cx, const ol_sql_frame_
                 continue;
             }
         }
-        uint64_t h = val_hash(kv[0].type, vec_val(&kv[0], r)); /* as the single-String path hashes */
-        if (nk > 1) {
-            h = 0x9E3779B97F4A7C15ull;
-            for (uint32_t k = 0; k < nk; k++) h = (h ^ val_hash(kv[k].type, vec_val(&kv[k], r))) * 0x100000001B3ull;
-        }
-        int rc = group_of(g, kv, r, h, &g->row_group[r]);
+        int rc = group_of(g, kv, r, row_hash(kv, nk, r), &g->row_group[r]);
         if (rc != OL_OK) return rc;
     }
     return OL_OK;
@@ -585,8 +589,6 @@ static void finish_quantile(const ol_sql_agg_t *a, list_state_t *l, ol_sql_type_
         double q;
         if (ol_sql_type_is_time(t)) {
             /* ClickHouse interpolates times as doubles too */
-            double tmp_stack[1];
-            (void)tmp_stack;
             if (!l->n) { *oi = 0; return; }
             const int64_t *iv = l->data;
             double idx = level * (double)(l->n - 1);

@@ -945,7 +945,7 @@ static void clamp_hi(ol_sql_plan_t *p, int64_t ns, bool inclusive)
  * scan's range now says all the comparison says: the time column itself
  * against a time constant, which every scan checks row by row
  * (ol_sql_tb_in_time), so WHERE need not evaluate it again. */
-static bool prune_cmp(binder_t *b, const ol_sql_node_t *n)
+static bool prune_cmp(ol_sql_plan_t *p, const ol_sql_node_t *n)
 {
     const char *f = n->fn->name;
     const ol_sql_node_t *l = n->args[0], *r = n->args[1];
@@ -963,7 +963,7 @@ static bool prune_cmp(binder_t *b, const ol_sql_node_t *n)
         step = 1000000000LL;
         l = l->args[0];
     }
-    if (l->kind != OL_SQL_N_COL || (int)l->index != b->p->table->time_col) return false;
+    if (l->kind != OL_SQL_N_COL || (int)l->index != p->table->time_col) return false;
     enum { LT, LE, GT, GE, EQ } op;
     if (!strcmp(f, "less")) op = swapped ? GT : LT;
     else if (!strcmp(f, "lessOrEquals")) op = swapped ? GE : LE;
@@ -973,11 +973,11 @@ static bool prune_cmp(binder_t *b, const ol_sql_node_t *n)
     else return false;
     /* the column's value v (or v rounded down to seconds) against c */
     switch (op) {
-    case LT: clamp_hi(b->p, c, false); break;
-    case LE: clamp_hi(b->p, c + step - 1, true); break;
-    case GT: clamp_lo(b->p, step == 1 ? c + 1 : c + step); break;
-    case GE: clamp_lo(b->p, c); break;
-    case EQ: clamp_lo(b->p, c); clamp_hi(b->p, c + step - 1, true); break;
+    case LT: clamp_hi(p, c, false); break;
+    case LE: clamp_hi(p, c + step - 1, true); break;
+    case GT: clamp_lo(p, step == 1 ? c + 1 : c + step); break;
+    case GE: clamp_lo(p, c); break;
+    case EQ: clamp_lo(p, c); clamp_hi(p, c + step - 1, true); break;
     }
     /* (A negative constant is left to WHERE: the column's values are
      * compared as Int64 there, as unsigned nanoseconds by the scan.) */
@@ -993,9 +993,7 @@ static int strip_implied(binder_t *b, ol_sql_node_t *w, ol_sql_node_t **out)
     *out = w;
     if (w->kind != OL_SQL_N_FUNC) return OL_OK;
     if (w->n_args == 2 && strcmp(w->fn->name, "and") != 0) {
-        binder_t probe = *b; /* prune_cmp's clamps are applied by prune already */
-        ol_sql_plan_t pp = *b->p;
-        probe.p = &pp;
+        ol_sql_plan_t probe = *b->p; /* prune() has applied the clamps already */
         if (prune_cmp(&probe, w)) *out = NULL;
         return OL_OK;
     }
@@ -1033,7 +1031,7 @@ static void prune(binder_t *b, const ol_sql_node_t *n)
         for (uint32_t i = 0; i < n->n_args; i++) prune(b, n->args[i]);
         return;
     }
-    if (n->n_args == 2) prune_cmp(b, n);
+    if (n->n_args == 2) prune_cmp(b->p, n);
     int svc = b->p->table->service_col;
     if (svc >= 0 && n->n_args == 2 && n->args[0]->kind == OL_SQL_N_COL && (int)n->args[0]->index == svc &&
         n->args[1]->kind == OL_SQL_N_CONST && b->p->n_services == 0) {

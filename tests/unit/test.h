@@ -9,9 +9,11 @@
 #ifndef OL_TEST_H
 #define OL_TEST_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int ol_test_failed_checks;
 static int ol_test_passed, ol_test_failed;
@@ -82,5 +84,14 @@ static inline uint64_t ol_test_rng(uint64_t *state)
     x ^= x << 17;
     return *state = x;
 }
+
+static inline int ol_test_rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+/* Removes a test's directory tree. */
+static inline void ol_test_rm_rf(const char *dir) { nftw(dir, ol_test_rm_cb_, 16, FTW_DEPTH | FTW_PHYS); }
 
 #endif

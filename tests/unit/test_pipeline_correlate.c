@@ -228,9 +228,6 @@ typedef struct env {
     ol_buf_t out;
 } env_t;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) { return remove(p); }
-static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
-
 static bool env_open(env_t *e, bool fresh, uint64_t max_ids)
 {
     if (fresh) {
@@ -257,7 +254,7 @@ static void env_close(env_t *e, bool remove_dir)
     ol_buf_free(&e->out);
     e->c = NULL;
     e->s = NULL;
-    if (remove_dir) rm_rf(e->dir);
+    if (remove_dir) ol_test_rm_rf(e->dir);
 }
 
 /* Decode, sanitise, append, observe. */

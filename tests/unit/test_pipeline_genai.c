@@ -42,20 +42,7 @@
 #define RES (60 * SEC)
 
 static uint64_t g_rng = 0x2545F4914F6CDD1Dull;
-static uint64_t rnd(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+static uint64_t rnd(void) { return ol_test_rng(&g_rng); }
 
 static ol_store_t *open_store(const char *dir)
 {
@@ -768,7 +755,7 @@ static void test_usage(void)
 
     ol_genai_destroy(g);
     ol_store_close(st);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
     unlink(prices);
     free(v);
 }

@@ -50,13 +50,7 @@
 enum { K_UNSPEC = 0, K_INTERNAL, K_SERVER, K_CLIENT, K_PRODUCER, K_CONSUMER };
 
 static uint64_t g_rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
+static uint64_t rnd(void) { return ol_test_rng(&g_rng); }
 static double rnd_ms(double lo, double hi) { return lo + (double)(rnd() % 1000000) / 1e6 * (hi - lo); }
 
 /* ---- spans ---- */
@@ -276,17 +270,29 @@ static char g_dir[64];
 static ol_store_t *g_store;
 static ol_red_t *g_red;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static void store_open(void)
 {
     ol_store_options_t o = {.dir = g_dir, .fsync = OL_FSYNC_NEVER, .threads = 1};
     ol_err_t err;
     if (ol_store_open(&o, &g_store, &err) != OL_OK || ol_store_replay(g_store) != OL_OK) abort();
+}
+
+/* A fresh directory, store and RED state; and their end. */
+static void fixture_open(void)
+{
+    snprintf(g_dir, sizeof g_dir, "/tmp/olly-test-red-XXXXXX");
+    if (!mkdtemp(g_dir)) abort();
+    store_open();
+    ol_err_t err;
+    CHECK_EQ_INT(ol_red_create(NULL, g_store, &g_red, &err), OL_OK);
+}
+
+static void fixture_close(void)
+{
+    ol_red_destroy(g_red);
+    g_red = NULL;
+    ol_store_close(g_store);
+    ol_test_rm_rf(g_dir);
 }
 
 /* Appends the spans as one request and observes it as ingest does; returns
@@ -559,11 +565,8 @@ static uint64_t metric_value(const char *name)
 
 static void test_topology(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/olly-test-red-XXXXXX");
-    if (!mkdtemp(g_dir)) abort();
-    store_open();
+    fixture_open();
     ol_err_t err;
-    CHECK_EQ_INT(ol_red_create(NULL, g_store, &g_red, &err), OL_OK);
     generate();
 
     /* Shuffle, then deliver in batches of 1..40 spans, ticking now and then
@@ -681,20 +684,14 @@ static void test_topology(void)
     ol_buf_free(&again);
     ol_buf_free(&out);
     free(order);
-    ol_red_destroy(g_red);
-    g_red = NULL;
-    ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_close();
 }
 
 /* Metrics with Olly's names sent by someone else do not count. */
 static void test_forged_points_ignored(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/olly-test-red-XXXXXX");
-    if (!mkdtemp(g_dir)) abort();
-    store_open();
+    fixture_open();
     ol_err_t err;
-    CHECK_EQ_INT(ol_red_create(NULL, g_store, &g_red, &err), OL_OK);
     ol_buf_t b;
     ol_buf_init(&b, OL_MEM_CORE, 0);
     size_t rm = ol_pb_begin(&b, 1);
@@ -732,21 +729,15 @@ static void test_forged_points_ignored(void)
     ol_buf_free(&out);
     ol_arena_destroy(a);
     ol_buf_free(&b);
-    ol_red_destroy(g_red);
-    g_red = NULL;
-    ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_close();
 }
 
 /* Peer naming: precedence of the attributes, deprecated values renamed,
  * clients without peer attributes, calls within one service. */
 static void test_peer_names(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/olly-test-red-XXXXXX");
-    if (!mkdtemp(g_dir)) abort();
-    store_open();
+    fixture_open();
     ol_err_t err;
-    CHECK_EQ_INT(ol_red_create(NULL, g_store, &g_red, &err), OL_OK);
     size_t first = g_n;
     static const char *attrs[][4] = {
         {"db.system", "mssql", NULL, NULL},                                /* -> microsoft.sql_server */
@@ -789,10 +780,7 @@ static void test_peer_names(void)
         ol_arena_destroy(j.a);
     }
     ol_buf_free(&out);
-    ol_red_destroy(g_red);
-    g_red = NULL;
-    ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_close();
 }
 
 /* A store that refuses the write: the error is returned and the points counted as lost. */
@@ -827,10 +815,7 @@ static void test_emit_error_counted(void)
     CHECK_EQ_INT(metric_value("olly_red_points_emitted_total"), 0);
     ol_arena_destroy(a);
     ol_buf_free(&b);
-    ol_red_destroy(g_red);
-    g_red = NULL;
-    ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_close();
 }
 
 /* ---- concurrency: observers, a ticker and readers at once ---- */
@@ -897,11 +882,8 @@ static void *reader(void *arg)
 
 static void test_concurrent(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/olly-test-red-XXXXXX");
-    if (!mkdtemp(g_dir)) abort();
-    store_open();
+    fixture_open();
     ol_err_t err;
-    CHECK_EQ_INT(ol_red_create(NULL, g_store, &g_red, &err), OL_OK);
     pthread_t obs[NTHREADS], tk, rd;
     g_stop = 0;
     pthread_create(&tk, NULL, ticker, NULL);
@@ -929,10 +911,7 @@ static void test_concurrent(void)
         ol_arena_destroy(j.a);
     }
     ol_buf_free(&out);
-    ol_red_destroy(g_red);
-    g_red = NULL;
-    ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    fixture_close();
 }
 
 int main(void)

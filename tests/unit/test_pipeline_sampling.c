@@ -40,20 +40,7 @@
 /* ---- helpers ---- */
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+static uint64_t rnd(void) { return ol_test_rng(&g_rng); }
 
 static ol_store_t *open_store(char *dir, size_t n)
 {
@@ -451,7 +438,7 @@ static void test_ten_thousand_traces(void)
     ol_store_set_trace_filter(st, NULL, NULL);
     ol_store_close(st);
     ol_sampling_destroy(smp);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
     free(batch);
     free(g);
 }
@@ -595,7 +582,7 @@ static void test_early_and_upgrade(void)
     ol_store_set_trace_filter(st, NULL, NULL);
     ol_store_close(st);
     ol_sampling_destroy(smp);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* Spans the sampler never saw (appended before a restart) are kept. */
@@ -628,7 +615,7 @@ static void test_unknown_kept(void)
     CHECK_EQ_INT(spans_of(st, b), 1);
     ol_store_close(st);
     ol_sampling_destroy(smp);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* A span the store marked as a duplicate is not looked at again. */

@@ -267,12 +267,6 @@ static void test_get(void)
 static ol_store_t *g_store;
 static char g_dir[64];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static void append_json(ol_signal_t sig, const ol_pb_msg_t *root, const char *json)
 {
     ol_buf_t pb;
@@ -431,6 +425,6 @@ int main(void)
     RUN(test_sql_head);
     RUN(test_sql_parts);
     ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    ol_test_rm_rf(g_dir);
     return TEST_REPORT();
 }

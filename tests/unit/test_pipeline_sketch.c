@@ -23,13 +23,7 @@
 #include "test.h"
 
 static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
-static double rnd01(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (double)(g_rng >> 11) / 9007199254740992.0;
-}
+static double rnd01(void) { return (double)(ol_test_rng(&g_rng) >> 11) / 9007199254740992.0; }
 
 /* Log-normal-ish latencies in ms: 0.01 .. ~10^4. */
 static double latency(void) { return exp(rnd01() * 13.8 - 4.6); }
@@ -334,12 +328,6 @@ static void test_emit_encode(void)
     ol_emit_destroy(e);
 }
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static int count_points(void *ud, const ol_otlp_metric_t *m)
 {
     *(uint64_t *)ud += m->n_points;
@@ -387,7 +375,7 @@ static void test_emit_write(void)
     CHECK_EQ_INT(n, N);
     ol_emit_destroy(e);
     ol_store_close(st);
-    nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+    ol_test_rm_rf(dir);
 }
 
 int main(void)

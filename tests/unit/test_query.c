@@ -235,8 +235,6 @@ static bool setup(void)
     return rc == OL_OK;
 }
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) { return remove(p); }
-
 /* ---- output helpers ---- */
 
 static ol_buf_t g_out;
@@ -642,7 +640,7 @@ int main(void)
         RUN(test_metric_points);
     }
     ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    ol_test_rm_rf(g_dir);
     ol_buf_free(&g_out);
     return ok ? TEST_REPORT() : (TEST_REPORT() | 1);
 }

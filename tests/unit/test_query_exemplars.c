@@ -203,8 +203,6 @@ static bool setup(void)
     return rc == OL_OK;
 }
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) { return remove(p); }
-
 /* ---- collecting ---- */
 
 typedef struct got {
@@ -464,7 +462,7 @@ int main(void)
     RUN(test_flushed);
     RUN(test_reopened);
     if (g_store) ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    ol_test_rm_rf(g_dir);
     ol_buf_free(&g_out);
     return TEST_REPORT();
 }

@@ -31,12 +31,6 @@
 static ol_store_t *g_store;
 static char g_dir[64];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 static void span_json(ol_buf_t *b, bool first, int i, const char *name, int kind, uint64_t dur_ms, int status, const char *attrs)
 {
     uint64_t start = (BASE_S + (uint64_t)i * 60) * UINT64_C(1000000000);
@@ -271,6 +265,6 @@ int main(void)
     RUN(test_output_shape);
     RUN(test_parts);
     ol_store_close(g_store);
-    nftw(g_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    ol_test_rm_rf(g_dir);
     return TEST_REPORT();
 }

@@ -43,12 +43,6 @@
 static ol_store_t *g_store;
 static char g_dir[64];
 
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 /* query_threads 1: parts are decoded on the scanning thread only; 0: on
  * every CPU (helpers decode ahead). */
 static bool store_open(uint32_t query_threads)
@@ -66,7 +60,7 @@ static void store_close(void)
 {
     if (g_store) ol_store_close(g_store);
     g_store = NULL;
-    nftw(g_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    ol_test_rm_rf(g_dir);
 }
 
 static long append_pb(ol_slice_t pb)

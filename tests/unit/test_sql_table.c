@@ -283,8 +283,6 @@ static char *rows_text(const rows_t *rs)
 
 /* ---- the store ---- */
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) { return remove(p); }
-
 static bool store_open(void)
 {
     snprintf(g_dir, sizeof g_dir, "/tmp/olly-test-sql-table-XXXXXX");
@@ -302,7 +300,7 @@ static void store_close(void)
 {
     if (g_store) ol_store_close(g_store);
     g_store = NULL;
-    nftw(g_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    ol_test_rm_rf(g_dir);
 }
 
 /* Decodes a request and appends it; returns the accepted item count or -1. */

@@ -54,9 +54,6 @@ static void fixture_free(fixture_t *f)
 
 static fixture_t g_traces, g_logs, g_metrics;
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) { return remove(p); }
-static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
-
 static void make_tmpdir(char *out, size_t n)
 {
     snprintf(out, n, "/tmp/olly-test-store-XXXXXX");
@@ -215,7 +212,7 @@ static void test_busy_before_replay(void)
     CHECK_EQ_INT(ol_store_append(s, &g_traces.batch, &r), OL_OK);
     CHECK_EQ_INT(r.accepted, 3);
     ol_store_close(s);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 static void test_append_read_back(void)
@@ -295,7 +292,7 @@ static void test_append_read_back(void)
 
     ol_buf_free(&out);
     ol_store_close(s);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 static void test_dedup_resent_batch(void)
@@ -326,7 +323,7 @@ static void test_dedup_resent_batch(void)
     ol_store_stats(s, &b);
     CHECK_EQ_INT(b.spans, 3);
     ol_store_close(s);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* Writes traces, logs, metrics (one record each) and returns where each
@@ -397,7 +394,7 @@ static void test_replay_identical(void)
     }
     ol_buf_free(&before);
     ol_buf_free(&after);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* Cut the last record (metrics) at every byte: the first two records stay,
@@ -455,7 +452,7 @@ static void test_torn_tail_every_offset(void)
         ol_store_close(s);
     }
     free(orig);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 static void test_flipped_byte(void)
@@ -518,7 +515,7 @@ static void test_flipped_byte(void)
     free(d);
     ol_log_set_level(lvl);
     free(orig);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* One record per segment; damage in segment 2 loses only segment 2. */
@@ -565,7 +562,7 @@ static void test_segments_roll_and_corruption(void)
     CHECK_EQ_INT(st.metric_points, g_metrics.batch.n_items);
     ol_store_close(s);
     CHECK_EQ_INT(file_size(p), 28);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 static void test_enospc(void)
@@ -626,7 +623,7 @@ static void test_enospc(void)
     CHECK_EQ_INT(b.log_records, 2);
     ol_store_close(s);
     ol_buf_free(&out);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* Creating a segment fails: OL_FULL, and a later append recovers. */
@@ -657,7 +654,7 @@ static void test_enospc_on_roll(void)
     CHECK_EQ_INT(st.log_records, 2);
     CHECK_EQ_INT(st.wal_segments, 1);
     ol_store_close(s);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 static void test_sync_and_interval(void)
@@ -674,7 +671,7 @@ static void test_sync_and_interval(void)
     usleep(20000);
     CHECK_EQ_INT(ol_store_sync(s), OL_OK);
     ol_store_close(s);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* Appenders and readers at the same time: every append is visible, no read
@@ -750,7 +747,7 @@ static void test_concurrent_append_and_read(void)
     CHECK_EQ_INT(st2.wal_bytes, st.wal_bytes);
     CHECK_EQ_INT(st2.wal_segments, st.wal_segments);
     ol_store_close(g_conc);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 int main(void)

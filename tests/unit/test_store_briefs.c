@@ -57,13 +57,6 @@ static uint64_t rnd(void)
 
 static uint32_t below(uint32_t n) { return (uint32_t)(rnd() % n); }
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
-
 static void make_tmpdir(char *out, size_t n)
 {
     snprintf(out, n, "/tmp/olly-test-briefs-XXXXXX");
@@ -807,7 +800,7 @@ static void test_briefs_match_scan_trace(void)
     CHECK(s != NULL);
     if (!s) {
         ol_topo_destroy(g_topo);
-        rm_rf(dir);
+        ol_test_rm_rf(dir);
         return;
     }
     enum { PER = 3000 };
@@ -895,7 +888,7 @@ static void test_briefs_match_scan_trace(void)
     ol_buf_free(&resend_syn0);
     ol_topo_destroy(g_topo);
     g_topo = NULL;
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* Statuses a part keeps outside its status column, and codes that do not
@@ -909,7 +902,7 @@ static void test_odd_statuses(void)
     ol_store_t *s = open_store(dir, false, 0);
     CHECK(s != NULL);
     if (!s) {
-        rm_rf(dir);
+        ol_test_rm_rf(dir);
         return;
     }
     syn_vec_t sv = {0};
@@ -933,7 +926,7 @@ static void test_odd_statuses(void)
     expect_free(&e);
     free(sv.v);
     ol_buf_free(&pb);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 int main(void)

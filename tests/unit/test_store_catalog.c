@@ -26,9 +26,6 @@
 
 /* ---- helpers ---- */
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) { return remove(p); }
-static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
-
 static void make_tmpdir(char *out, size_t n)
 {
     snprintf(out, n, "/tmp/olly-test-catalog-XXXXXX");
@@ -771,7 +768,7 @@ static void test_load_store(void)
     CHECK_EQ_INT(ol_catalog_set_aside(io, pp, NULL, 0, &err), OL_NOTFOUND);
 
     ol_manifest_free(&m);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* Runs ol_manifest_store of `next` over a directory holding `old`, with the
@@ -884,7 +881,7 @@ static void test_replace_failures(void)
 
     ol_manifest_free(&old);
     ol_manifest_free(&next);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 static void test_checkpoint(void)
@@ -977,7 +974,7 @@ static void test_checkpoint(void)
     CHECK_EQ_INT(ol_checkpoint_set_aside(px, dir, 42, &err), OL_OK);
     CHECK(exists(parts, "CHECKPOINT.corrupt-42") && !exists(parts, "CHECKPOINT"));
     CHECK_EQ_INT(ol_checkpoint_load(px, dir, &back, &err), OL_NOTFOUND);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* ---- sweep ---- */
@@ -1060,7 +1057,7 @@ static void test_sweep(void)
     CHECK(st.tmp_removed == 0 && st.unlisted_removed == 0 && st.problems == 2 && pr.n == 0);
     ol_manifest_free(&loaded);
     ol_manifest_free(&m);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 
     /* A set-aside manifest beside a new one: unlisted parts are kept. */
     make_tmpdir(dir, sizeof dir);
@@ -1070,7 +1067,7 @@ static void test_sweep(void)
     CHECK(exists(dir, "0000000000000004.olp") && !exists(dir, "MANIFEST.tmp"));
     CHECK(st.unlisted_kept == 1 && st.unlisted_removed == 0);
     ol_manifest_free(&m);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 
     /* A corrupt manifest: load says so, nothing is deleted, it is set aside,
      * and the sweep without a manifest still touches nothing. */
@@ -1094,7 +1091,7 @@ static void test_sweep(void)
     CHECK_EQ_INT(count_entries(dir), before);
     CHECK(exists(dir, "0000000000000004.olp") && exists(dir, "MANIFEST.tmp"));
     ol_manifest_free(&m);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 
     /* No manifest at all. Only temporaries: the directory goes. */
     make_tmpdir(dir, sizeof dir);
@@ -1117,7 +1114,7 @@ static void test_sweep(void)
     touch(dir, "README", 1);
     CHECK_EQ_INT(ol_catalog_sweep(px, dir, NULL, NULL, NULL, &st, &err), OL_OK);
     CHECK(!st.dir_removed && exists(dir, "README"));
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 
     /* Removals that fail are counted, not fatal; nothing listed is touched. */
     make_tmpdir(dir, sizeof dir);
@@ -1129,7 +1126,7 @@ static void test_sweep(void)
     CHECK(exists(dir, "0000000000000004.olp") && exists(dir, "0000000000000001.olp"));
     for (int i = 0; i < f.ops; i++) CHECK(f.log[i] == OP_UNLINK);
     ol_manifest_free(&m);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* ---- layout: create, list, drop ---- */
@@ -1223,7 +1220,7 @@ static void test_partitions(void)
     CHECK_EQ_INT(l.n, 3);
     for (size_t i = 0; i < l.n; i++) CHECK(!l.items[i].dropping && !(l.items[i].signal == OL_SIGNAL_TRACES));
     ol_catalog_list_free(&l);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* The whole start-up sequence of manifest.md over one partition. */
@@ -1265,7 +1262,7 @@ static void test_startup_sequence(void)
     CHECK(st.unlisted_removed == 1 && st.tmp_removed == 1 && st.problems == 0);
     CHECK(exists(p, "0000000000000001.olp") && !exists(p, "0000000000000002.olp"));
     ol_manifest_free(&m);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 int main(void)

@@ -54,13 +54,6 @@
 
 /* ---- helpers (after test_store_briefs.c) ---- */
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
-
 static void make_tmpdir(char *out, size_t n)
 {
     snprintf(out, n, "/tmp/olly-test-tiers-XXXXXX");
@@ -557,7 +550,7 @@ static void test_tiers(void)
     expect_reset();
     ol_store_t *s = tiers_open(dir);
     if (!s) {
-        rm_rf(dir);
+        ol_test_rm_rf(dir);
         return;
     }
     char where[96];
@@ -699,7 +692,7 @@ static void test_tiers(void)
     free(before);
     free(after);
     fprintf(stderr, "  %u flushes, %llu spans, %zu traces\n", g_batch, (unsigned long long)g_spans, g_traces);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* Two background threads merge (on one of them) while the test appends and
@@ -714,7 +707,7 @@ static void test_background_merges(void)
     ol_store_t *s = g_topo ? open_store(dir, 4, 2, 0, NULL) : NULL;
     CHECK(s != NULL);
     if (!s) {
-        rm_rf(dir);
+        ol_test_rm_rf(dir);
         return;
     }
     CHECK_EQ_INT(s->n_threads, 2);
@@ -769,7 +762,7 @@ static void test_background_merges(void)
     check_readable(s, "background, settled");
     free(sn);
     ol_store_close(s);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 /* ---- a flush while a merge is under way ---- */
@@ -946,7 +939,7 @@ out:
     g_days = 1;
     pthread_mutex_destroy(&g.mu);
     pthread_cond_destroy(&g.cv);
-    rm_rf(dir);
+    ol_test_rm_rf(dir);
 }
 
 int main(void)

@@ -18,7 +18,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Isrc $(OPT) $(SANFLAGS) -DOL_VERSION='"$(VERSION)"' -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -lnghttp2 -lssl -lcrypto -lzstd -lz -lpthread -lm
+LDLIBS  += -lnghttp2 -lcurl -lsqlite3 -lssl -lcrypto -lzstd -lz -lpthread -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

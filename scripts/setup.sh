@@ -3,7 +3,7 @@
 # (and, for the integration tests, npm packages pinned by the lockfile).
 # Idempotent: installs only what is missing; runs apt-get update first.
 set -euo pipefail
-PKGS="build-essential clang libclang-rt-14-dev pkg-config libnghttp2-dev libssl-dev zlib1g-dev libzstd-dev nodejs npm"
+PKGS="build-essential clang libclang-rt-14-dev pkg-config libnghttp2-dev libssl-dev zlib1g-dev libzstd-dev nodejs npm libcurl4-openssl-dev libsqlite3-dev prometheus-alertmanager"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -68,7 +68,7 @@ int64_t ol_mem_in_use(ol_mem_tag_t tag) { return atomic_load(&g_in_use[tag]); }
 
 const char *ol_mem_tag_name(ol_mem_tag_t tag)
 {
-    static const char *names[OL_MEM__COUNT] = {"core", "net", "codec", "ingest", "store", "query", "api", "pipeline"};
+    static const char *names[OL_MEM__COUNT] = {"core", "net", "codec", "ingest", "store", "query", "api", "pipeline", "analyze", "act", "demo"};
     return (unsigned)tag < OL_MEM__COUNT ? names[tag] : "unknown";
 }
 

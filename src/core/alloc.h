@@ -22,6 +22,9 @@ typedef enum {
     OL_MEM_QUERY,
     OL_MEM_API,
     OL_MEM_PIPELINE,
+    OL_MEM_ANALYZE,
+    OL_MEM_ACT,
+    OL_MEM_DEMO,
     OL_MEM__COUNT
 } ol_mem_tag_t;
 

@@ -1,0 +1,59 @@
+/*
+ * uni.h - the detector for one signal: every detector that reads a single
+ * series, combined into one anomaly score with an explanation.
+ *
+ * A signal is one series at a fixed step: a service's request rate, error
+ * ratio or latency quantile, an edge's, or any metric (one NAB file is a
+ * signal too: bench/nab feeds this very code). Points arrive in event-time
+ * order, one per step, and the detector never looks ahead: each update
+ * says how unusual this point is given everything before it.
+ *
+ * Inside, a seasonal robust baseline (daily and weekly profiles of
+ * median/MAD, learned online) feeds the robust-deviation test and the
+ * change-point tests; a forecaster and a novelty model look at the same
+ * stream. Their verdicts combine into one score in [0,1]; the verdict with
+ * the largest contribution explains it. Until `warmup` steps were seen the
+ * score is 0 (ol_an_uni_warm says when it is ready).
+ *
+ * One configuration serves every signal and the whole NAB corpus: the
+ * options only describe the signal (its kind), never tune per series.
+ */
+#ifndef OL_ANALYZE_UNI_H
+#define OL_ANALYZE_UNI_H
+
+#include "analyze/verdict.h"
+
+typedef struct ol_an_uni ol_an_uni_t;
+
+typedef enum {
+    OL_AN_SIG_GENERIC = 0, /* both directions matter (NAB, arbitrary metrics) */
+    OL_AN_SIG_RATE,        /* requests/s: both directions (surge, drop) */
+    OL_AN_SIG_ERRORS,      /* error ratio in [0,1]: only up */
+    OL_AN_SIG_LATENCY      /* a latency quantile: only up */
+} ol_an_sig_kind_t;
+
+typedef struct ol_an_uni_options {
+    uint8_t kind;    /* ol_an_sig_kind_t */
+    int64_t step_ns; /* spacing of points; 0 = learned from the first two points */
+    uint32_t warmup; /* steps before any score; 0 = the default */
+} ol_an_uni_options_t;
+
+/* OL_OK, OL_NOMEM. */
+int ol_an_uni_create(const ol_an_uni_options_t *opt, ol_an_uni_t **out);
+void ol_an_uni_destroy(ol_an_uni_t *u);
+
+/* One point. t_ns must not go back (an older point is ignored, OL_AGAIN);
+ * a NaN value is a missing step. Writes the combined verdict to *out and,
+ * when parts != NULL, each detector's own verdict to parts[det]. */
+int ol_an_uni_update(ol_an_uni_t *u, int64_t t_ns, double value, ol_an_verdict_t *out,
+                     ol_an_verdict_t parts[OL_AN_DET__COUNT]);
+
+bool ol_an_uni_warm(const ol_an_uni_t *u);
+uint64_t ol_an_uni_steps(const ol_an_uni_t *u);
+
+/* Whole state as a blob (docs/format/analysis-state.md); load refuses a
+ * blob of another version or a damaged one (OL_CORRUPT). */
+int ol_an_uni_save(const ol_an_uni_t *u, ol_buf_t *out);
+int ol_an_uni_load(ol_slice_t blob, ol_an_uni_t **out);
+
+#endif

@@ -43,6 +43,10 @@ for src in tests/fuzz/fuzz_*.c; do
   rm -rf "$corpus"
 done
 
+echo "== NAB scorer: reproduces Numenta's published scores (bench/nab/check.sh)"
+out=$(bench/nab/check.sh 2>&1); echo "$out" | grep -E '^(FAIL|ok  )' | head -40
+if echo "$out" | tail -1 | grep -qE '^[0-9]+ passed, [0-9]+ failed$'; then add "$(echo "$out" | tail -1)"; else echo "$out" | tail -20; stage_fail nab-check; fi
+
 echo "== SQL differential test against ClickHouse (chDB)"
 out=$(scripts/sql-diff.sh 2>&1); echo "$out" | tail -15
 if echo "$out" | tail -1 | grep -qE '^[0-9]+ passed, [0-9]+ failed$'; then add "$(echo "$out" | tail -1)"; else stage_fail sql-diff; fi

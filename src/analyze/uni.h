@@ -32,7 +32,28 @@ typedef enum {
     OL_AN_SIG_LATENCY      /* a latency quantile: only up */
 } ol_an_sig_kind_t;
 
+/* The one configuration. ol_an_uni_params_default() is what the server
+ * and the reported NAB score use; bench/nab may override single values by
+ * name (ol_an_uni_param_set) to explore, never per series. */
+typedef struct ol_an_uni_params {
+    uint32_t window;       /* steps in the local robust window (median/MAD) */
+    uint32_t shift_len;    /* steps averaged by the level-shift feature */
+    uint32_t calib;        /* history each feature is ranked against (steps) */
+    uint32_t nov_segments; /* novelty: segments in a pattern */
+    uint32_t nov_seg_len;  /* novelty: steps per segment */
+    uint32_t nov_history;  /* novelty: segments of history searched */
+    double fire_p;         /* tail probability that opens an anomaly */
+    uint32_t hold;         /* steps an open anomaly holds new onsets down */
+    double hold_factor;    /* score multiplier while held down */
+} ol_an_uni_params_t;
+
+void ol_an_uni_params_default(ol_an_uni_params_t *p);
+/* Sets one parameter by its field name; OL_NOTFOUND for an unknown name,
+ * OL_LIMIT for a value out of range. */
+int ol_an_uni_param_set(ol_an_uni_params_t *p, const char *name, double v);
+
 typedef struct ol_an_uni_options {
+    const ol_an_uni_params_t *params; /* NULL = ol_an_uni_params_default() */
     uint8_t kind;    /* ol_an_sig_kind_t */
     int64_t step_ns; /* spacing of points; 0 = learned from the first two points */
     uint32_t warmup; /* steps before any score; 0 = the default */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/demo.h"
 #include "cmd/loadgen.h"
 #include "cmd/part.h"
 #include "cmd/query.h"
@@ -31,6 +32,7 @@ static const struct {
 } ol_commands[] = {
     {"serve", ol_cmd_serve, "receive OTLP, store it, serve the API"},
     {"loadgen", ol_cmd_loadgen, "send realistic OTLP spans to an endpoint and measure ingest"},
+    {"demo", ol_cmd_demo, "run a simulated microservice system that sends OTLP, with scripted faults"},
     {"query", ol_cmd_query, "run one SQL query on a running server (docs/sql.md)"},
     {"part", ol_cmd_part, "verify, dump or build part files (offline)"},
     {"version", ol_cmd_version, "print the version"},

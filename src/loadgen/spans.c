@@ -14,7 +14,13 @@
  * overlap for a parallel fan-out), a client span encloses the server span it
  * causes plus a network delay each way. So every child lies inside its parent.
  * A queue publish starts one new trace per consumer whose root CONSUMER span
- * links back to the PRODUCER span.
+ * links back to the PRODUCER span. A call to a language model (GENAI, only in
+ * the demo topology) is a client span whose length follows its output tokens.
+ *
+ * The records and the generator are declared in gen.h, which `olly demo`
+ * uses to generate one trace at a time with hooks; every hook call is behind
+ * a NULL check and draws nothing itself, so without hooks (loadgen) the
+ * random sequence and the batches are what they always were.
  *
  * Encoding (lg_enc_*) groups the spans by (service, scope) with a stable
  * counting sort and writes each level into its own buffer, then wraps it into
@@ -24,6 +30,8 @@
  * started, so at the end they are offsets into the request.
  */
 #include "loadgen/spans.h"
+
+#include "loadgen/gen.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -46,7 +54,7 @@ static uint64_t lg_splitmix(uint64_t *x)
 
 /* A stateless hash of a few numbers, for things fixed per (seed, service,
  * instance) whatever the batch: instance ids, pod names, pids. */
-static uint64_t lg_hash3(uint64_t a, uint64_t b, uint64_t c)
+uint64_t ol_lg_hash3(uint64_t a, uint64_t b, uint64_t c)
 {
     uint64_t x = a ^ (b * 0xD6E8FEB86659FD93ull) ^ (c * 0xA0761D6478BD642Full);
     return lg_splitmix(&x);
@@ -87,73 +95,34 @@ double ol_loadgen_rng_lognormal(ol_loadgen_rng_t *r, double median, double sigma
     return median * exp(sigma * z);
 }
 
-/* ---- records ---- */
+/* ---- records (gen.h) ---- */
 
-enum { A_STR, A_INT, A_DBL, A_BOOL };
+typedef ol_lg_attr_t lg_attr_t;
+typedef ol_lg_event_t lg_event_t;
+typedef ol_lg_span_t lg_span_t;
+typedef ol_lg_ctx_t lg_ctx_t;
+typedef ol_lg_gen_t lg_gen_t;
 
-typedef struct lg_attr {
-    const char *key;
-    const char *s;
-    uint32_t slen;
-    uint8_t type;
-    int64_t i;
-    double d;
-} lg_attr_t;
-
-typedef struct lg_event {
-    uint64_t t;
-    const char *name;
-    uint32_t attr_first, n_attr;
-} lg_event_t;
-
-/* Scope families: which instrumentation library emitted a span. */
-enum { FAM_HTTP, FAM_GRPC, FAM_DB, FAM_CACHE, FAM_MSG, FAM_APP, FAM__COUNT };
-
-enum { KIND_INTERNAL = 1, KIND_SERVER = 2, KIND_CLIENT = 3, KIND_PRODUCER = 4, KIND_CONSUMER = 5 };
-
-typedef struct lg_span {
-    uint8_t trace_id[16], span_id[8], parent_id[8];
-    bool has_parent, remote_parent;
-    uint8_t kind, family, status;
-    uint16_t service;
-    uint16_t caller; /* service of the parent span (own service for a root) */
-    const char *name;
-    const char *status_msg;
-    uint64_t start, end;
-    uint32_t attr_first, n_attr;
-    uint32_t ev_first, n_ev;
-    int32_t link; /* index of the span this one links to, or -1 */
-} lg_span_t;
-
-/* What one trace is about: the user, their session and what they buy. */
-typedef struct lg_ctx {
-    const char *user_id, *session_id, *currency, *client_ip, *user_agent, *order_id, *product_id, *product_name;
-    const char *tracking_id;
-    uint32_t user; /* index into a fixed population of 20000 users */
-    int64_t items;
-    double amount;
-    bool synthetic;
-} lg_ctx_t;
+enum { A_STR = OL_LG_A_STR, A_INT = OL_LG_A_INT, A_DBL = OL_LG_A_DBL, A_BOOL = OL_LG_A_BOOL, A_STRS = OL_LG_A_STRS };
+enum {
+    FAM_HTTP = OL_LG_FAM_HTTP,
+    FAM_GRPC = OL_LG_FAM_GRPC,
+    FAM_DB = OL_LG_FAM_DB,
+    FAM_CACHE = OL_LG_FAM_CACHE,
+    FAM_MSG = OL_LG_FAM_MSG,
+    FAM_APP = OL_LG_FAM_APP,
+    FAM_GENAI = OL_LG_FAM_GENAI,
+    FAM__COUNT = OL_LG_FAM__COUNT
+};
+enum {
+    KIND_INTERNAL = OL_LG_INTERNAL,
+    KIND_SERVER = OL_LG_SERVER,
+    KIND_CLIENT = OL_LG_CLIENT,
+    KIND_PRODUCER = OL_LG_PRODUCER,
+    KIND_CONSUMER = OL_LG_CONSUMER
+};
 
 #define LG_MAX_TRACE_SPANS 600
-
-typedef struct lg_gen {
-    const ol_topology_t *t;
-    uint64_t seed;
-    ol_loadgen_rng_t rng;
-    ol_arena_t *arena;
-    lg_span_t *spans;
-    uint32_t n_spans, cap_spans;
-    lg_attr_t *attrs;
-    uint32_t n_attrs, cap_attrs;
-    lg_event_t *evs;
-    uint32_t n_evs, cap_evs;
-    uint8_t trace_id[16];
-    uint32_t trace_spans;
-    lg_ctx_t ctx;
-    uint8_t *instance; /* per service: the replica this batch's spans come from */
-    bool nomem;
-} lg_gen_t;
 
 static bool lg_grow(lg_gen_t *g, void **arr, uint32_t *cap, uint32_t n, size_t elem)
 {
@@ -276,26 +245,27 @@ static const char *const lg_scopes[LANG__COUNT][FAM__COUNT] = {
     [LANG_GO] = {"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp",
                  "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc",
                  "github.com/XSAM/otelsql",
-                 "github.com/redis/go-redis/extra/redisotel", "github.com/IBM/sarama/otelsarama", NULL},
+                 "github.com/redis/go-redis/extra/redisotel", "github.com/IBM/sarama/otelsarama", NULL, NULL},
     [LANG_NODE] = {"@opentelemetry/instrumentation-http", "@opentelemetry/instrumentation-grpc",
                    "@opentelemetry/instrumentation-pg", "@opentelemetry/instrumentation-ioredis",
-                   "@opentelemetry/instrumentation-kafkajs", NULL},
+                   "@opentelemetry/instrumentation-kafkajs", NULL, "@opentelemetry/instrumentation-openai"},
     [LANG_JAVA] = {"io.opentelemetry.netty-4.1", "io.opentelemetry.grpc-1.6", "io.opentelemetry.jdbc",
-                   "io.opentelemetry.lettuce-5.1", "io.opentelemetry.kafka-clients-0.11", NULL},
+                   "io.opentelemetry.lettuce-5.1", "io.opentelemetry.kafka-clients-0.11", NULL,
+                   "io.opentelemetry.openai-java-1.1"},
     [LANG_DOTNET] = {"Microsoft.AspNetCore", "Grpc.Net.Client", "Npgsql",
-                     "OpenTelemetry.Instrumentation.StackExchangeRedis", "Confluent.Kafka", NULL},
+                     "OpenTelemetry.Instrumentation.StackExchangeRedis", "Confluent.Kafka", NULL, NULL},
     [LANG_PYTHON] = {"opentelemetry.instrumentation.flask", "opentelemetry.instrumentation.grpc",
                      "opentelemetry.instrumentation.psycopg2", "opentelemetry.instrumentation.redis",
-                     "opentelemetry.instrumentation.kafka", NULL},
+                     "opentelemetry.instrumentation.kafka", NULL, "opentelemetry.instrumentation.openai_v2"},
     [LANG_RUBY] = {"OpenTelemetry::Instrumentation::Sinatra", "OpenTelemetry::Instrumentation::GRPC",
                    "OpenTelemetry::Instrumentation::PG", "OpenTelemetry::Instrumentation::Redis",
-                   "OpenTelemetry::Instrumentation::RubyKafka", NULL},
-    [LANG_RUST] = {"opentelemetry-http", "tonic", "sqlx", "redis", "rdkafka", NULL},
+                   "OpenTelemetry::Instrumentation::RubyKafka", NULL, NULL},
+    [LANG_RUST] = {"opentelemetry-http", "tonic", "sqlx", "redis", "rdkafka", NULL, NULL},
     [LANG_CPP] = {"opentelemetry-cpp/http", "opentelemetry-cpp/grpc", "opentelemetry-cpp/db",
-                  "opentelemetry-cpp/redis", "opentelemetry-cpp/kafka", NULL},
+                  "opentelemetry-cpp/redis", "opentelemetry-cpp/kafka", NULL, NULL},
     [LANG_PHP] = {"io.opentelemetry.contrib.php.slim", "io.opentelemetry.contrib.php.grpc",
                   "io.opentelemetry.contrib.php.pdo", "io.opentelemetry.contrib.php.redis",
-                  "io.opentelemetry.contrib.php.kafka", NULL},
+                  "io.opentelemetry.contrib.php.kafka", NULL, NULL},
 };
 static const char *const lg_exc_types[LANG__COUNT] = {
     "*errors.errorString", "Error", "io.grpc.StatusRuntimeException", "System.ApplicationException",
@@ -348,17 +318,17 @@ static int lg_lang(const char *name)
 
 static const char *lg_ip(lg_gen_t *g, uint32_t svc, uint32_t inst)
 {
-    uint64_t h = lg_hash3(g->seed, svc, inst + 1000);
+    uint64_t h = ol_lg_hash3(g->seed, svc, inst + 1000);
     return lg_fmt(g, "10.244.%u.%u", (unsigned)(h & 0x3f) + 1, (unsigned)((h >> 8) % 250) + 2);
 }
 
 static const char *lg_pod(lg_gen_t *g, uint32_t svc, uint32_t inst)
 {
     static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";
-    uint64_t h = lg_hash3(g->seed, svc, inst);
+    uint64_t h = ol_lg_hash3(g->seed, svc, inst);
     char rs[10], pod[5];
     for (int i = 0; i < 10; i++, h /= 27) rs[i] = alnum[h % 27];
-    h = lg_hash3(g->seed ^ 0x5a5a, svc, inst);
+    h = ol_lg_hash3(g->seed ^ 0x5a5a, svc, inst);
     for (int i = 0; i < 5; i++, h /= 27) pod[i] = alnum[h % 27];
     return lg_fmt(g, "%s-%.10s-%.5s", g->t->services[svc].name, rs, pod);
 }
@@ -380,7 +350,7 @@ static void lg_random_id(lg_gen_t *g, uint8_t *out, size_t n)
 }
 
 static int32_t lg_span(lg_gen_t *g, uint16_t svc, uint8_t kind, uint8_t fam, const char *name, int32_t parent,
-                       uint64_t start)
+                       uint64_t start, uint32_t op)
 {
     if (!lg_grow(g, (void **)&g->spans, &g->cap_spans, g->n_spans, sizeof *g->spans)) return -1;
     lg_span_t *s = &g->spans[g->n_spans];
@@ -399,6 +369,8 @@ static int32_t lg_span(lg_gen_t *g, uint16_t svc, uint8_t kind, uint8_t fam, con
     s->name = name;
     s->start = s->end = start;
     s->link = -1;
+    s->op = (uint16_t)op;
+    s->instance = g->instance[svc];
     g->trace_spans++;
     return (int32_t)g->n_spans++;
 }
@@ -429,7 +401,7 @@ static void lg_ctx_new(lg_gen_t *g)
 {
     lg_ctx_t *c = &g->ctx;
     uint32_t user = c->user = lg_below(g, 20000);
-    c->user_id = lg_uuid(g, lg_hash3(g->seed, user, 1), lg_hash3(g->seed, user, 2));
+    c->user_id = lg_uuid(g, ol_lg_hash3(g->seed, user, 1), ol_lg_hash3(g->seed, user, 2));
     c->session_id = lg_uuid(g, ol_loadgen_rng_next(&g->rng), ol_loadgen_rng_next(&g->rng));
     c->currency = lg_currencies[lg_below(g, OL_ARRAY_LEN(lg_currencies))];
     c->client_ip =
@@ -457,7 +429,7 @@ static void lg_code_attrs(lg_gen_t *g, const ol_topo_op_t *op, uint32_t svc)
     const ol_topo_service_t *s = &g->t->services[svc];
     A_str(g, "code.function.name", lg_fmt(g, "%s.%s", s->name, op->name));
     A_str(g, "code.file.path", lg_fmt(g, "/usr/src/app/%s/%s.src", s->name, op->name));
-    A_int(g, "code.line.number", 20 + (int64_t)(lg_hash3(svc, op->median_ms * 1000, 7) % 400));
+    A_int(g, "code.line.number", 20 + (int64_t)(ol_lg_hash3(svc, op->median_ms * 1000, 7) % 400));
     A_int(g, "thread.id", 1 + lg_below(g, 64));
     A_str(g, "thread.name", lg_fmt(g, "worker-%u", lg_below(g, 16)));
 }
@@ -472,7 +444,7 @@ static void lg_app_attrs(lg_gen_t *g, const ol_topo_op_t *op, uint32_t svc)
         A_str(g, "app.user.id", c->user_id);
         A_str(g, "app.currency", c->currency);
         A_bool(g, "app.synthetic_request", c->synthetic);
-        A_bool(g, "app.feature_flag.new_checkout", (lg_hash3(g->seed, 11, c->user) & 3) == 0);
+        A_bool(g, "app.feature_flag.new_checkout", (ol_lg_hash3(g->seed, 11, c->user) & 3) == 0);
         if (op->path && strstr(op->path, "{productId}")) {
             A_str(g, "app.product.id", c->product_id);
             A_str(g, "app.product.name", c->product_name);
@@ -531,13 +503,16 @@ static void lg_app_attrs(lg_gen_t *g, const ol_topo_op_t *op, uint32_t svc)
         A_int(g, "app.ads.contextKeys.count", 1);
         A_int(g, "app.ads.count", 1 + lg_below(g, 2));
         A_str(g, "app.ads.ad_request_type", k & 1 ? "TARGETED" : "NOT_TARGETED");
+    } else if (strcmp(name, "product-reviews") == 0) {
+        A_str(g, "app.product.id", c->product_id);
+        A_int(g, "app.product_reviews.count", 3 + lg_below(g, 40));
     } else if (strcmp(name, "accounting") == 0 || strcmp(name, "fraud-detection") == 0) {
         A_str(g, "app.order.id", c->order_id);
         A_str(g, "app.user.id", c->user_id);
         A_dbl(g, "app.order.amount", c->amount);
     } else {
         A_str(g, "app.request.id", lg_uuid(g, ol_loadgen_rng_next(&g->rng), ol_loadgen_rng_next(&g->rng)));
-        A_str(g, "app.tenant.id", lg_fmt(g, "tenant-%03u", (unsigned)(lg_hash3(g->seed, 3, c->user) % 500)));
+        A_str(g, "app.tenant.id", lg_fmt(g, "tenant-%03u", (unsigned)(ol_lg_hash3(g->seed, 3, c->user) % 500)));
         A_int(g, "app.batch.size", 1 + lg_below(g, 100));
     }
 }
@@ -590,7 +565,8 @@ static void lg_finish(lg_gen_t *g, int32_t si, const ol_topo_op_t *op, bool fail
     case OL_TOPO_OP_HTTP: {
         bool front = strcmp(g->t->services[svc].name, "frontend") == 0;
         const char *path = op->path;
-        if (strstr(path, "{productId}")) path = lg_fmt(g, "/api/products/%s", g->ctx.product_id);
+        const char *ph = strstr(path, "{productId}");
+        if (ph) path = lg_fmt(g, "%.*s%s%s", (int)(ph - path), path, g->ctx.product_id, ph + 11);
         A_str(g, "http.request.method", op->method);
         A_str(g, "http.route", op->path);
         A_str(g, "url.path", path);
@@ -649,6 +625,7 @@ static void lg_finish(lg_gen_t *g, int32_t si, const ol_topo_op_t *op, bool fail
         if (failed) A_str(g, "error.type", "internal");
         break;
     }
+    if (g->hooks && g->hooks->attrs) g->hooks->attrs(g->hooks->ud, g, si, g->spans[si].op, false);
     lg_attrs_done(g, si);
     s = &g->spans[si];
     /* Go's otelgrpc records one message event per direction. */
@@ -740,7 +717,102 @@ static void lg_client_attrs(lg_gen_t *g, int32_t ci, const ol_topo_op_t *op, boo
     default:
         break;
     }
+    if (c->attempt && op->kind == OL_TOPO_OP_HTTP) A_int(g, "http.request.resend_count", c->attempt);
+    if (g->hooks && g->hooks->attrs) g->hooks->attrs(g->hooks->ud, g, ci, c->op, true);
     lg_attrs_done(g, ci);
+}
+
+/* A caller's span for an HTTP or gRPC call whose callee refused the connection. */
+static void lg_refused_attrs(lg_gen_t *g, int32_t ci, const ol_topo_op_t *op)
+{
+    lg_span_t *c = &g->spans[ci];
+    const ol_topo_service_t *s = &g->t->services[op->service];
+    c->status = 2;
+    c->status_msg = lg_fmt(g, "connect ECONNREFUSED %s:%u", lg_ip(g, op->service, g->instance[op->service]), s->port);
+    lg_attrs_begin(g, ci);
+    if (op->kind == OL_TOPO_OP_HTTP) {
+        A_str(g, "http.request.method", op->method);
+        A_str(g, "url.full", lg_fmt(g, "http://%s:%u%s", s->name, s->port, op->path));
+        A_str(g, "network.protocol.version", "1.1");
+        lg_peer(g, op->service);
+        A_str(g, "error.type", "ECONNREFUSED");
+        if (c->attempt) A_int(g, "http.request.resend_count", c->attempt);
+    } else {
+        A_str(g, "rpc.system", "grpc");
+        A_str(g, "rpc.service", op->path);
+        A_str(g, "rpc.method", op->method);
+        A_int(g, "rpc.grpc.status_code", 14);
+        lg_peer(g, op->service);
+        A_str(g, "error.type", "UNAVAILABLE");
+    }
+    if (g->hooks && g->hooks->attrs) g->hooks->attrs(g->hooks->ud, g, ci, c->op, true);
+    lg_attrs_done(g, ci);
+}
+
+static double lg_error_rate(lg_gen_t *g, uint32_t op_i)
+{
+    if (g->hooks && g->hooks->error_rate) return g->hooks->error_rate(g->hooks->ud, g, op_i);
+    return g->t->ops[op_i].error_rate;
+}
+
+static uint64_t lg_latency(lg_gen_t *g, uint32_t op_i, uint64_t ns)
+{
+    return g->hooks && g->hooks->latency ? g->hooks->latency(g->hooks->ud, g, op_i, ns) : ns;
+}
+
+static const char lg_alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/* A call to a language model: a client span with the GenAI attributes. The
+ * answer's length drives the latency (time to first token, then a steady
+ * token rate); the first call of a trace asks for a tool, later ones answer. */
+static uint64_t lg_genai(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t start, uint8_t attempt, bool *failed)
+{
+    const ol_topo_op_t *op = &g->t->ops[op_i];
+    const ol_topo_service_t *s = &g->t->services[op->service];
+    int32_t ci = lg_span(g, g->spans[parent].service, KIND_CLIENT, FAM_GENAI, op->name, parent, start, op_i);
+    if (ci < 0) return start;
+    g->spans[ci].attempt = attempt;
+    bool first = g->ctx.genai_calls++ == 0;
+    int64_t in_tok = 40 + (int64_t)ol_loadgen_rng_lognormal(&g->rng, first ? 420 : 1500, 0.35);
+    int64_t out_tok = 1 + (int64_t)ol_loadgen_rng_lognormal(&g->rng, first ? 24 : 170, 0.45);
+    uint64_t dur = lg_ns(g, op->median_ms, op->sigma) + (uint64_t)out_tok * 11000000ull;
+    dur = lg_latency(g, op_i, dur);
+    bool f = lg_unit(g) < lg_error_rate(g, op_i);
+    lg_span_t *c = &g->spans[ci];
+    c->end = start + dur;
+    if (f) {
+        c->status = 2;
+        c->status_msg = lg_status_msg(g, op);
+    }
+    char rid[25];
+    for (int i = 0; i < 24; i++) rid[i] = lg_alnum[lg_below(g, sizeof lg_alnum - 1)];
+    rid[24] = 0;
+    lg_attrs_begin(g, ci);
+    A_str(g, "gen_ai.operation.name", op->method);
+    A_str(g, "gen_ai.provider.name", s->system);
+    A_str(g, "gen_ai.request.model", op->path);
+    A_int(g, "gen_ai.request.max_tokens", 1024);
+    A_dbl(g, "gen_ai.request.temperature", 0.2);
+    A_str(g, "server.address", "api.openai.com");
+    A_int(g, "server.port", s->port);
+    if (f) {
+        A_str(g, "error.type", "429");
+    } else {
+        A_str(g, "gen_ai.response.id", lg_fmt(g, "chatcmpl-%s", rid));
+        A_str(g, "gen_ai.response.model", op->query ? op->query : op->path);
+        lg_attr_t *a = lg_attr(g, "gen_ai.response.finish_reasons", A_STRS);
+        if (a) {
+            a->s = first ? "tool_calls" : "stop";
+            a->slen = (uint32_t)strlen(a->s);
+        }
+        A_int(g, "gen_ai.usage.input_tokens", in_tok);
+        A_int(g, "gen_ai.usage.output_tokens", out_tok);
+    }
+    if (g->hooks && g->hooks->attrs) g->hooks->attrs(g->hooks->ud, g, ci, (uint32_t)op_i, true);
+    lg_attrs_done(g, ci);
+    if (f) lg_exception(g, ci, g->spans[ci].service, op);
+    *failed |= f;
+    return start + dur;
 }
 
 static uint64_t lg_body(lg_gen_t *g, int32_t si, uint32_t op_i, uint64_t start, bool *failed);
@@ -750,7 +822,7 @@ static uint64_t lg_server(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t s
     const ol_topo_op_t *op = &g->t->ops[op_i];
     uint8_t kind = op->kind == OL_TOPO_OP_CONSUME ? KIND_CONSUMER : KIND_SERVER;
     uint8_t fam = op->kind == OL_TOPO_OP_HTTP ? FAM_HTTP : op->kind == OL_TOPO_OP_GRPC ? FAM_GRPC : FAM_MSG;
-    int32_t si = lg_span(g, op->service, kind, fam, op->name, parent, start);
+    int32_t si = lg_span(g, op->service, kind, fam, op->name, parent, start, op_i);
     if (si < 0) return start;
     g->spans[si].remote_parent = parent >= 0;
     return lg_body(g, si, op_i, start, failed);
@@ -760,6 +832,8 @@ static uint64_t lg_server(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t s
 static uint64_t lg_call(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t start, bool *failed)
 {
     const ol_topo_op_t *op = &g->t->ops[op_i];
+    uint8_t attempt = g->attempt; /* of this call only, not of the calls it makes */
+    g->attempt = 0;
     if (parent < 0) return lg_server(g, op_i, -1, start, failed);
     uint16_t caller = g->spans[parent].service;
     bool f = false;
@@ -767,8 +841,16 @@ static uint64_t lg_call(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t sta
     case OL_TOPO_OP_HTTP:
     case OL_TOPO_OP_GRPC: {
         int32_t ci = lg_span(g, caller, KIND_CLIENT, op->kind == OL_TOPO_OP_HTTP ? FAM_HTTP : FAM_GRPC,
-                             op->client_name, parent, start);
+                             op->client_name, parent, start, op_i);
         if (ci < 0) return start;
+        g->spans[ci].attempt = attempt;
+        if (g->hooks && g->hooks->down && g->hooks->down(g->hooks->ud, g, op_i)) {
+            uint64_t end = start + 150000 + lg_below(g, 900000);
+            g->spans[ci].end = end;
+            lg_refused_attrs(g, ci, op);
+            *failed = true;
+            return end;
+        }
         uint64_t end = lg_server(g, op_i, ci, start + lg_net(g), &f) + lg_net(g);
         g->spans[ci].end = end;
         lg_client_attrs(g, ci, op, f);
@@ -776,7 +858,7 @@ static uint64_t lg_call(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t sta
         return end;
     }
     case OL_TOPO_OP_INTERNAL: {
-        int32_t si = lg_span(g, op->service, KIND_INTERNAL, FAM_APP, op->name, parent, start);
+        int32_t si = lg_span(g, op->service, KIND_INTERNAL, FAM_APP, op->name, parent, start, op_i);
         if (si < 0) return start;
         uint64_t end = lg_body(g, si, op_i, start, &f);
         *failed |= f;
@@ -787,10 +869,11 @@ static uint64_t lg_call(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t sta
     case OL_TOPO_OP_PRODUCE: {
         uint8_t kind = op->kind == OL_TOPO_OP_PRODUCE ? KIND_PRODUCER : KIND_CLIENT;
         uint8_t fam = op->kind == OL_TOPO_OP_DB ? FAM_DB : op->kind == OL_TOPO_OP_CACHE ? FAM_CACHE : FAM_MSG;
-        int32_t ci = lg_span(g, caller, kind, fam, op->name, parent, start);
+        int32_t ci = lg_span(g, caller, kind, fam, op->name, parent, start, op_i);
         if (ci < 0) return start;
-        uint64_t end = start + lg_ns(g, op->median_ms, op->sigma) + 1000;
-        f = lg_unit(g) < op->error_rate;
+        g->spans[ci].attempt = attempt;
+        uint64_t end = start + lg_latency(g, op_i, lg_ns(g, op->median_ms, op->sigma) + 1000);
+        f = lg_unit(g) < lg_error_rate(g, op_i);
         g->spans[ci].end = end;
         lg_client_attrs(g, ci, op, f);
         if (f) lg_exception(g, ci, caller, op);
@@ -817,14 +900,33 @@ static uint64_t lg_call(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t sta
     }
     case OL_TOPO_OP_CONSUME:
         return lg_server(g, op_i, parent, start, failed);
+    case OL_TOPO_OP_GENAI:
+        return lg_genai(g, op_i, parent, start, attempt, failed);
     }
     return start;
+}
+
+/* A call and, when the hooks ask for them, retries after it failed, each a
+ * little later than the end of the one before. */
+static uint64_t lg_attempts(lg_gen_t *g, uint32_t op_i, int32_t parent, uint64_t start, bool *failed)
+{
+    bool f = false;
+    uint64_t end = lg_call(g, op_i, parent, start, &f);
+    uint32_t n = f && g->hooks && g->hooks->retries ? g->hooks->retries(g->hooks->ud, g, op_i) : 0;
+    for (uint32_t a = 1; a <= n && f && g->trace_spans < LG_MAX_TRACE_SPANS && !g->nomem; a++) {
+        f = false;
+        g->attempt = (uint8_t)OL_MIN(a, 255u);
+        end = lg_call(g, op_i, parent, end + lg_ns(g, 20.0 * a, 0.5), &f);
+        g->attempt = 0;
+    }
+    *failed |= f;
+    return end;
 }
 
 static uint64_t lg_body(lg_gen_t *g, int32_t si, uint32_t op_i, uint64_t start, bool *failed)
 {
     const ol_topo_op_t *op = &g->t->ops[op_i];
-    uint64_t self = lg_ns(g, op->median_ms, op->sigma) + 2000;
+    uint64_t self = lg_latency(g, op_i, lg_ns(g, op->median_ms, op->sigma) + 2000);
     uint64_t pre = (uint64_t)((double)self * (0.2 + 0.4 * lg_unit(g)));
     uint64_t t = start + pre;
     bool child_failed = false;
@@ -835,17 +937,17 @@ static uint64_t lg_body(lg_gen_t *g, int32_t si, uint32_t op_i, uint64_t start, 
         uint64_t tend = t;
         for (uint32_t i = 0; i < n && g->trace_spans < LG_MAX_TRACE_SPANS; i++) {
             if (call->parallel) {
-                uint64_t e = lg_call(g, call->op, si, t + i * (5000 + lg_below(g, 25000)), &child_failed);
+                uint64_t e = lg_attempts(g, call->op, si, t + i * (5000 + lg_below(g, 25000)), &child_failed);
                 if (e > tend) tend = e;
             } else {
-                tend = lg_call(g, call->op, si, tend, &child_failed) + 2000 + lg_below(g, 30000);
+                tend = lg_attempts(g, call->op, si, tend, &child_failed) + 2000 + lg_below(g, 30000);
             }
         }
         t = tend;
     }
     uint64_t end = t + (self - pre);
     g->spans[si].end = end;
-    bool f = lg_unit(g) < op->error_rate || (child_failed && lg_unit(g) < 0.6);
+    bool f = lg_unit(g) < lg_error_rate(g, op_i) || (child_failed && lg_unit(g) < 0.6);
     lg_finish(g, si, op, f);
     *failed |= f;
     return end;
@@ -919,10 +1021,12 @@ static size_t lg_vsz(uint64_t v)
 static void lg_put_kv(ol_buf_t *b, uint32_t field, const lg_attr_t *a)
 {
     size_t klen = strlen(a->key), any;
+    size_t str_any = 1 + lg_vsz(a->slen) + a->slen, arr = 1 + lg_vsz(str_any) + str_any;
     switch (a->type) {
-    case A_STR: any = 1 + lg_vsz(a->slen) + a->slen; break;
+    case A_STR: any = str_any; break;
     case A_INT: any = 1 + lg_vsz((uint64_t)a->i); break;
     case A_DBL: any = 9; break;
+    case A_STRS: any = 1 + lg_vsz(arr) + arr; break;
     default: any = 2; break;
     }
     ol_pb_put_tag(b, field, OL_PB_LEN);
@@ -934,9 +1038,18 @@ static void lg_put_kv(ol_buf_t *b, uint32_t field, const lg_attr_t *a)
     case A_STR: ol_pb_put_bytes(b, 1, ol_slice(a->s, a->slen)); break;
     case A_INT: ol_pb_put_uint(b, 3, (uint64_t)a->i); break;
     case A_DBL: ol_pb_put_double(b, 4, a->d); break;
+    case A_STRS: /* AnyValue.array_value: ArrayValue{values: [AnyValue{string_value}]} */
+        ol_pb_put_tag(b, 5, OL_PB_LEN);
+        ol_pb_put_varint(b, arr);
+        ol_pb_put_tag(b, 1, OL_PB_LEN);
+        ol_pb_put_varint(b, str_any);
+        ol_pb_put_bytes(b, 1, ol_slice(a->s, a->slen));
+        break;
     default: ol_pb_put_uint(b, 2, (uint64_t)a->i); break;
     }
 }
+
+void ol_lg_put_attr(ol_buf_t *b, uint32_t field, const ol_lg_attr_t *a) { lg_put_kv(b, field, a); }
 
 static void lg_put_str_kv(ol_buf_t *b, uint32_t field, const char *key, const char *v)
 {
@@ -1004,14 +1117,14 @@ static void lg_encode_resource(lg_gen_t *g, lg_enc_t *e, uint32_t svc)
 {
     const ol_topo_service_t *s = &g->t->services[svc];
     uint32_t inst = g->instance[svc];
-    uint64_t h = lg_hash3(g->seed, svc, inst);
+    uint64_t h = ol_lg_hash3(g->seed, svc, inst);
     const char *pod = lg_pod(g, svc, inst);
     int lang = lg_lang(s->language);
     ol_buf_t *b = &e->sub;
     lg_put_str_kv(b, 1, "service.name", s->name);
     lg_put_str_kv(b, 1, "service.namespace", "opentelemetry-demo");
     lg_put_str_kv(b, 1, "service.version", s->version);
-    lg_put_str_kv(b, 1, "service.instance.id", lg_uuid(g, h, lg_hash3(g->seed, svc, inst + 77)));
+    lg_put_str_kv(b, 1, "service.instance.id", lg_uuid(g, h, ol_lg_hash3(g->seed, svc, inst + 77)));
     lg_put_str_kv(b, 1, "host.name", pod);
     lg_put_str_kv(b, 1, "host.arch", "amd64");
     lg_put_str_kv(b, 1, "os.type", "linux");
@@ -1023,7 +1136,7 @@ static void lg_encode_resource(lg_gen_t *g, lg_enc_t *e, uint32_t svc)
     lg_put_str_kv(b, 1, "telemetry.sdk.version", lg_sdk_versions[lang]);
     lg_put_str_kv(b, 1, "k8s.namespace.name", "otel-demo");
     lg_put_str_kv(b, 1, "k8s.pod.name", pod);
-    uint64_t node = lg_hash3(g->seed, 0x6e6f6465, (h >> 20) % 6);
+    uint64_t node = ol_lg_hash3(g->seed, 0x6e6f6465, (h >> 20) % 6);
     lg_put_str_kv(b, 1, "k8s.node.name", lg_fmt(g, "gke-olly-prod-default-pool-%08x-%04x", (uint32_t)(node >> 32),
                                                    (uint32_t)node & 0xffff));
     lg_put_str_kv(b, 1, "deployment.environment.name", "production");
@@ -1127,13 +1240,13 @@ int ol_loadgen_batch_build(const ol_topology_t *t, uint64_t seed, uint32_t index
     memset(&g, 0, sizeof g);
     g.t = t;
     g.seed = seed;
-    ol_loadgen_rng_seed(&g.rng, lg_hash3(seed, index, 0x6c6f6164));
+    ol_loadgen_rng_seed(&g.rng, ol_lg_hash3(seed, index, 0x6c6f6164));
     g.arena = ol_arena_create(1 << 16, 0);
     g.instance = ol_calloc(OL_MEM_CORE, t->n_services, 1);
     int rc = OL_NOMEM;
     if (!g.arena || !g.instance) goto out;
     for (uint32_t s = 0; s < t->n_services; s++)
-        g.instance[s] = (uint8_t)((index + lg_hash3(seed, s, 9)) % t->services[s].replicas);
+        g.instance[s] = (uint8_t)((index + ol_lg_hash3(seed, s, 9)) % t->services[s].replicas);
 
     uint64_t now = LG_BASE_NS + (uint64_t)index * 3600000000000ull;
     while (g.n_spans < n_spans && !g.nomem) {
@@ -1205,3 +1318,79 @@ void ol_loadgen_batch_patch(ol_loadgen_batch_t *b, uint64_t send_id, uint64_t en
     b->mask = mask;
     b->shift = shift;
 }
+
+/* ---- the generator as gen.h opens it ---- */
+
+int ol_lg_gen_init(ol_lg_gen_t *g, const ol_topology_t *t, uint64_t seed, const ol_lg_hooks_t *hooks)
+{
+    memset(g, 0, sizeof *g);
+    g->t = t;
+    g->seed = seed;
+    g->hooks = hooks;
+    ol_loadgen_rng_seed(&g->rng, ol_lg_hash3(seed, 0x6c697665, 0x6c6f6164));
+    g->arena = ol_arena_create(1 << 16, 0);
+    g->instance = ol_calloc(OL_MEM_CORE, t->n_services, 1);
+    if (!g->arena || !g->instance) {
+        ol_lg_gen_free(g);
+        return OL_NOMEM;
+    }
+    return OL_OK;
+}
+
+void ol_lg_gen_clear(ol_lg_gen_t *g)
+{
+    g->n_spans = g->n_attrs = g->n_evs = 0;
+    g->nomem = false;
+    if (g->arena) ol_arena_reset(g->arena);
+}
+
+void ol_lg_gen_free(ol_lg_gen_t *g)
+{
+    if (!g) return;
+    ol_free(OL_MEM_CORE, g->spans, (size_t)g->cap_spans * sizeof *g->spans);
+    ol_free(OL_MEM_CORE, g->attrs, (size_t)g->cap_attrs * sizeof *g->attrs);
+    ol_free(OL_MEM_CORE, g->evs, (size_t)g->cap_evs * sizeof *g->evs);
+    if (g->instance) ol_free(OL_MEM_CORE, g->instance, g->t->n_services);
+    if (g->arena) ol_arena_destroy(g->arena);
+    memset(g, 0, sizeof *g);
+}
+
+uint32_t ol_lg_gen_pick_root(ol_lg_gen_t *g) { return lg_pick_root(g); }
+
+int32_t ol_lg_gen_trace(ol_lg_gen_t *g, uint32_t root, uint64_t start)
+{
+    uint32_t first = g->n_spans;
+    lg_random_id(g, g->trace_id, 16);
+    g->trace_spans = 0;
+    g->attempt = 0;
+    lg_ctx_new(g);
+    g->ctx.genai_calls = 0;
+    if (g->hooks && g->hooks->trace_begin) g->hooks->trace_begin(g->hooks->ud, g, root);
+    bool failed = false;
+    lg_call(g, root, -1, start, &failed);
+    return g->nomem || g->n_spans == first ? -1 : (int32_t)first;
+}
+
+void ol_lg_gen_attr_str(ol_lg_gen_t *g, const char *key, const char *v) { A_str(g, key, v); }
+void ol_lg_gen_attr_int(ol_lg_gen_t *g, const char *key, int64_t v) { A_int(g, key, v); }
+void ol_lg_gen_attr_dbl(ol_lg_gen_t *g, const char *key, double v) { A_dbl(g, key, v); }
+
+const char *ol_lg_gen_fmt(ol_lg_gen_t *g, const char *fmt, ...)
+{
+    char tmp[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    return lg_fmt(g, "%.*s", n < 0 ? 0 : (int)OL_MIN((size_t)n, sizeof tmp - 1), tmp);
+}
+
+const char *ol_lg_gen_pod(ol_lg_gen_t *g, uint32_t svc, uint32_t inst) { return lg_pod(g, svc, inst); }
+const char *ol_lg_gen_ip(ol_lg_gen_t *g, uint32_t svc, uint32_t inst) { return lg_ip(g, svc, inst); }
+
+const char *ol_lg_scope_name(const char *language, uint32_t family)
+{
+    return family < FAM__COUNT ? lg_scopes[lg_lang(language ? language : "cpp")][family] : NULL;
+}
+
+const char *ol_lg_sdk_version(const char *language) { return lg_sdk_versions[lg_lang(language ? language : "cpp")]; }

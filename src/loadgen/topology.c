@@ -7,6 +7,11 @@
  * copies them into an arena, derives the span names, adds generic services
  * when asked, and validates the result, so a mistake in the tables fails
  * loudly at start-up instead of producing odd traces.
+ *
+ * The demo topology (ol_topo_create_demo) is the default plus a third pair
+ * of tables for what only `olly demo` simulates (product reviews answered by
+ * a language model); they extend the same enums, so the default tables and
+ * everything `olly loadgen` generates from them stay as they were.
  */
 #include "loadgen/topology.h"
 
@@ -199,6 +204,42 @@ static const ol_topo_op_t ol_topo_default_ops[OP__COUNT] = {
                          .calls = {CALL(OP_ACC_CONSUME), CALL(OP_FRAUD_CONSUME)}},
 };
 
+/* ---- what only the demo adds ---- */
+
+enum { SVC_REVIEWS = SVC__COUNT, SVC_LLM, SVC__DEMO };
+enum { OP_FE_REVIEWS = OP__COUNT, OP_FE_ASK, OP_PR_GET, OP_PR_ASK, OP_PG_REVIEWS, OP_LLM_CHAT, OP__DEMO };
+
+static const ol_topo_service_t ol_topo_demo_svcs[SVC__DEMO - SVC__COUNT] = {
+    [SVC_REVIEWS - SVC__COUNT] = {"product-reviews", "2.0.2", "python", "cpython", "3.12.9", NULL, 3551,
+                                  OL_TOPO_SVC_APP, 2},
+    [SVC_LLM - SVC__COUNT] = {"openai", "v1", NULL, NULL, NULL, "openai", 443, OL_TOPO_SVC_EXTERNAL, 1},
+};
+
+#define GENAI(svc, operation, model, response_model) \
+    .service = svc, .kind = OL_TOPO_OP_GENAI, .method = operation, .path = model, .query = response_model
+
+static const ol_topo_op_t ol_topo_demo_ops[OP__DEMO - OP__COUNT] = {
+    [OP_FE_REVIEWS - OP__COUNT] = {HTTP(SVC_FRONTEND, "GET", "/api/product-reviews/{productId}"),
+                                   LAT(1.2f, 0.5f, 0.001f), .calls = {CALL(OP_PR_GET)}},
+    [OP_FE_ASK - OP__COUNT] = {HTTP(SVC_FRONTEND, "POST", "/api/product-ask-ai-assistant/{productId}"),
+                               LAT(1.5f, 0.5f, 0.002f), .calls = {CALL(OP_PR_ASK)}},
+    [OP_PR_GET - OP__COUNT] = {GRPC(SVC_REVIEWS, "oteldemo.ProductReviewService", "GetProductReviews"),
+                               LAT(0.6f, 0.5f, 0.002f), .calls = {CALL(OP_PG_REVIEWS)}},
+    /* The model first asks for the reviews (a tool call), the service fetches them, the model answers. */
+    [OP_PR_ASK - OP__COUNT] = {GRPC(SVC_REVIEWS, "oteldemo.ProductReviewService", "AskProductAIAssistant"),
+                               LAT(2.0f, 0.5f, 0.003f), .event = "Answering question about product",
+                               .error_message = "Failed to get a response from the AI assistant",
+                               .calls = {CALL(OP_LLM_CHAT), CALL(OP_PG_REVIEWS), CALLP(OP_LLM_CHAT, 0.95f)}},
+    [OP_PG_REVIEWS - OP__COUNT] = {DB(SVC_POSTGRES, "SELECT", "productreviews",
+                                      "SELECT username, description, score FROM reviews.productreviews "
+                                      "WHERE product_id = $1"),
+                                   LAT(0.8f, 0.6f, 0.0005f)},
+    [OP_LLM_CHAT - OP__COUNT] = {GENAI(SVC_LLM, "chat", "gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
+                                 LAT(350.0f, 0.35f, 0.004f), .error_message = "Rate limit reached for gpt-4o-mini"},
+};
+
+static const ol_topo_root_t ol_topo_demo_roots[] = {{OP_FE_REVIEWS, 6}, {OP_FE_ASK, 2}};
+
 static const ol_topo_root_t ol_topo_default_roots[] = {
     {OP_FE_HOME, 15}, {OP_FE_PRODUCT, 30}, {OP_FE_CART, 12}, {OP_FE_CART_ADD, 10}, {OP_FE_CHECKOUT, 5},
     {OP_FE_RECS, 10}, {OP_FE_ADS, 10},     {OP_FE_CURRENCY, 8},
@@ -253,6 +294,9 @@ static int ol_topo_name_ops(ol_topology_t *t)
         case OL_TOPO_OP_CONSUME:
             if (!name) name = ol_topo_printf(t->arena, "process %s", o->path);
             break;
+        case OL_TOPO_OP_GENAI:
+            if (!name) name = ol_topo_printf(t->arena, "%s %s", o->method, o->path);
+            break;
         case OL_TOPO_OP_INTERNAL:
             break;
         }
@@ -301,31 +345,45 @@ static int ol_topo_add_generic(ol_topology_t *t, uint32_t n_extra)
     return OL_OK;
 }
 
-int ol_topo_create_default(uint32_t n_services, ol_topology_t **out, ol_err_t *err)
+/* Copies `n` ops from `src` to `dst`, counting their calls (a list ends at its first empty entry). */
+static void ol_topo_copy_ops(ol_topo_op_t *dst, const ol_topo_op_t *src, uint32_t n)
+{
+    memcpy(dst, src, n * sizeof *src);
+    for (uint32_t i = 0; i < n; i++)
+        while (dst[i].n_calls < OL_TOPO_MAX_CALLS && dst[i].calls[dst[i].n_calls].p > 0) dst[i].n_calls++;
+}
+
+static int ol_topo_build(uint32_t n_extra, bool demo, ol_topology_t **out, ol_err_t *err)
 {
     *out = NULL;
-    if (n_services > OL_TOPO_MAX_SERVICES) {
-        ol_err_set(err, "--services %u is more than the %u supported", n_services, OL_TOPO_MAX_SERVICES);
-        return OL_LIMIT;
-    }
-    uint32_t n_extra = n_services > SVC__COUNT ? n_services - SVC__COUNT : 0;
     uint32_t n_chains = (n_extra + OL_TOPO_CHAIN - 1) / OL_TOPO_CHAIN;
+    uint32_t demo_svcs = demo ? SVC__DEMO - SVC__COUNT : 0, demo_ops = demo ? OP__DEMO - OP__COUNT : 0;
+    uint32_t demo_roots = demo ? OL_ARRAY_LEN(ol_topo_demo_roots) : 0;
     ol_topology_t *t = ol_calloc(OL_MEM_CORE, 1, sizeof *t);
     if (!t) goto nomem;
     t->arena = ol_arena_create(16384, 0);
     if (!t->arena) goto nomem;
-    t->services = ol_arena_calloc(t->arena, (SVC__COUNT + n_extra) * sizeof *t->services);
-    t->ops = ol_arena_calloc(t->arena, (OP__COUNT + n_extra + n_chains) * sizeof *t->ops);
-    t->roots = ol_arena_calloc(t->arena, (OL_ARRAY_LEN(ol_topo_default_roots) + n_chains) * sizeof *t->roots);
+    t->services = ol_arena_calloc(t->arena, (SVC__COUNT + demo_svcs + n_extra) * sizeof *t->services);
+    t->ops = ol_arena_calloc(t->arena, (OP__COUNT + demo_ops + n_extra + n_chains) * sizeof *t->ops);
+    t->roots = ol_arena_calloc(t->arena,
+                               (OL_ARRAY_LEN(ol_topo_default_roots) + demo_roots + n_chains) * sizeof *t->roots);
     if (!t->services || !t->ops || !t->roots) goto nomem;
     memcpy(t->services, ol_topo_default_svcs, sizeof ol_topo_default_svcs);
-    memcpy(t->ops, ol_topo_default_ops, sizeof ol_topo_default_ops);
-    for (uint32_t i = 0; i < OP__COUNT; i++)
-        while (t->ops[i].n_calls < OL_TOPO_MAX_CALLS && t->ops[i].calls[t->ops[i].n_calls].p > 0) t->ops[i].n_calls++;
+    ol_topo_copy_ops(t->ops, ol_topo_default_ops, OP__COUNT);
     memcpy(t->roots, ol_topo_default_roots, sizeof ol_topo_default_roots);
     t->n_services = SVC__COUNT;
     t->n_ops = OP__COUNT;
     t->n_roots = OL_ARRAY_LEN(ol_topo_default_roots);
+    if (demo) {
+        memcpy(t->services + SVC__COUNT, ol_topo_demo_svcs, sizeof ol_topo_demo_svcs);
+        ol_topo_copy_ops(t->ops + OP__COUNT, ol_topo_demo_ops, demo_ops);
+        memcpy(t->roots + t->n_roots, ol_topo_demo_roots, sizeof ol_topo_demo_roots);
+        t->n_services += demo_svcs;
+        t->n_ops += demo_ops;
+        t->n_roots += demo_roots;
+        ol_topo_op_t *product = &t->ops[OP_FE_PRODUCT];
+        product->calls[product->n_calls++] = (ol_topo_call_t)CALLP(OP_PR_GET, 0.5f);
+    }
     if (ol_topo_add_generic(t, n_extra) != OL_OK || ol_topo_name_ops(t) != OL_OK) goto nomem;
     for (uint32_t i = 0; i < t->n_roots; i++) t->total_weight += t->roots[i].weight;
     int rc = ol_topo_validate(t, err);
@@ -341,6 +399,18 @@ nomem:
     return OL_NOMEM;
 }
 
+int ol_topo_create_default(uint32_t n_services, ol_topology_t **out, ol_err_t *err)
+{
+    *out = NULL;
+    if (n_services > OL_TOPO_MAX_SERVICES) {
+        ol_err_set(err, "--services %u is more than the %u supported", n_services, OL_TOPO_MAX_SERVICES);
+        return OL_LIMIT;
+    }
+    return ol_topo_build(n_services > SVC__COUNT ? n_services - SVC__COUNT : 0, false, out, err);
+}
+
+int ol_topo_create_demo(ol_topology_t **out, ol_err_t *err) { return ol_topo_build(0, true, out, err); }
+
 void ol_topo_destroy(ol_topology_t *t)
 {
     if (!t) return;
@@ -352,6 +422,13 @@ int ol_topo_find_service(const ol_topology_t *t, const char *name)
 {
     for (uint32_t i = 0; i < t->n_services; i++)
         if (strcmp(t->services[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+int ol_topo_find_op(const ol_topology_t *t, const char *name)
+{
+    for (uint32_t i = 0; i < t->n_ops; i++)
+        if (t->ops[i].name && strcmp(t->ops[i].name, name) == 0) return (int)i;
     return -1;
 }
 
@@ -379,7 +456,7 @@ int ol_topo_validate(const ol_topology_t *t, ol_err_t *err)
     }
     for (uint32_t i = 0; i < t->n_services; i++) {
         const ol_topo_service_t *s = &t->services[i];
-        if (!s->name || !s->version || s->kind > OL_TOPO_SVC_QUEUE || s->replicas == 0 ||
+        if (!s->name || !s->version || s->kind > OL_TOPO_SVC_EXTERNAL || s->replicas == 0 ||
             (s->kind == OL_TOPO_SVC_APP && (!s->language || !s->runtime || !s->runtime_version)) ||
             (s->kind != OL_TOPO_SVC_APP && !s->system)) {
             ol_err_set(err, "topology: service %u (%s) is incomplete", i, s->name ? s->name : "?");
@@ -388,7 +465,7 @@ int ol_topo_validate(const ol_topology_t *t, ol_err_t *err)
     }
     for (uint32_t i = 0; i < t->n_ops; i++) {
         const ol_topo_op_t *o = &t->ops[i];
-        if (o->service >= t->n_services || o->kind > OL_TOPO_OP_CONSUME || !o->name || o->n_calls > OL_TOPO_MAX_CALLS ||
+        if (o->service >= t->n_services || o->kind > OL_TOPO_OP_GENAI || !o->name || o->n_calls > OL_TOPO_MAX_CALLS ||
             !(o->median_ms > 0) || o->sigma < 0 || o->error_rate < 0 || o->error_rate > 1) {
             ol_err_set(err, "topology: operation %u (%s) is malformed", i, o->name ? o->name : "?");
             return OL_CORRUPT;
@@ -397,16 +474,18 @@ int ol_topo_validate(const ol_topology_t *t, ol_err_t *err)
         uint8_t want = o->kind == OL_TOPO_OP_DB ? OL_TOPO_SVC_DB
                        : o->kind == OL_TOPO_OP_CACHE ? OL_TOPO_SVC_CACHE
                        : o->kind == OL_TOPO_OP_PRODUCE ? OL_TOPO_SVC_QUEUE
+                       : o->kind == OL_TOPO_OP_GENAI   ? OL_TOPO_SVC_EXTERNAL
                                                        : OL_TOPO_SVC_APP;
         if (sk != want ||
             ((o->kind == OL_TOPO_OP_HTTP || o->kind == OL_TOPO_OP_GRPC) && (!o->method || !o->path)) ||
             ((o->kind == OL_TOPO_OP_DB || o->kind == OL_TOPO_OP_CACHE) && (!o->method || !o->query)) ||
+            (o->kind == OL_TOPO_OP_GENAI && (!o->method || !o->path)) ||
             ((o->kind == OL_TOPO_OP_PRODUCE || o->kind == OL_TOPO_OP_CONSUME) && !o->path)) {
             ol_err_set(err, "topology: operation %u (%s) does not fit its service %s", i, o->name,
                        t->services[o->service].name);
             return OL_CORRUPT;
         }
-        if ((o->kind == OL_TOPO_OP_DB || o->kind == OL_TOPO_OP_CACHE) && o->n_calls) {
+        if ((o->kind == OL_TOPO_OP_DB || o->kind == OL_TOPO_OP_CACHE || o->kind == OL_TOPO_OP_GENAI) && o->n_calls) {
             ol_err_set(err, "topology: operation %u (%s) is a client call and cannot call further", i, o->name);
             return OL_CORRUPT;
         }

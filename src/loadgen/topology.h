@@ -8,7 +8,7 @@
  * an error probability. Roots are the entry operations, picked by weight.
  *
  * It is pure data: `olly loadgen` turns walks of it into OTLP spans
- * (spans.h), and a later `olly demo` can drive the same model live. The
+ * (spans.h), and `olly demo` drives the same model live (gen.h). The
  * built-in default is shaped after the OpenTelemetry demo (frontend,
  * checkout, cart, product catalog, currency, payment, shipping, email,
  * recommendation, ad, accounting, fraud detection, plus PostgreSQL, a Valkey
@@ -17,8 +17,8 @@
  * Invariants checked by ol_topo_validate(): every index is in range, the call
  * graph is acyclic (so a walk terminates), a PRODUCE op calls only CONSUME
  * ops and CONSUME ops are called only by PRODUCE ops, DB/CACHE/PRODUCE ops
- * belong to DB/CACHE/QUEUE services, INTERNAL ops are called only from their
- * own service.
+ * belong to DB/CACHE/QUEUE services, GENAI ops to EXTERNAL services, INTERNAL
+ * ops are called only from their own service.
  */
 #ifndef OL_LOADGEN_TOPOLOGY_H
 #define OL_LOADGEN_TOPOLOGY_H
@@ -30,7 +30,8 @@ typedef enum {
     OL_TOPO_SVC_APP = 0, /* instrumented: emits spans under its own resource */
     OL_TOPO_SVC_DB,      /* seen only through its callers' client spans */
     OL_TOPO_SVC_CACHE,
-    OL_TOPO_SVC_QUEUE
+    OL_TOPO_SVC_QUEUE,
+    OL_TOPO_SVC_EXTERNAL /* a third-party API (a language model provider), seen through client spans */
 } ol_topo_svc_kind_t;
 
 typedef struct ol_topo_service {
@@ -39,7 +40,7 @@ typedef struct ol_topo_service {
     const char *language; /* telemetry.sdk.language: go, nodejs, dotnet, java, python, ruby, rust, cpp, php */
     const char *runtime;  /* process.runtime.name */
     const char *runtime_version;
-    const char *system; /* DB/CACHE/QUEUE: db.system.name or messaging.system */
+    const char *system; /* DB/CACHE/QUEUE: db.system.name or messaging.system; EXTERNAL: gen_ai.provider.name */
     uint16_t port;      /* server.port */
     uint8_t kind;       /* ol_topo_svc_kind_t */
     uint8_t replicas;   /* distinct instances (service.instance.id, pod) */
@@ -52,7 +53,8 @@ typedef enum {
     OL_TOPO_OP_DB,       /* query against a DB service: a client span only */
     OL_TOPO_OP_CACHE,    /* cache command: a client span only */
     OL_TOPO_OP_PRODUCE,  /* publish to a queue: a producer span; its calls are the consumers */
-    OL_TOPO_OP_CONSUME   /* consume from a queue: root of a new trace linked to the producer */
+    OL_TOPO_OP_CONSUME,  /* consume from a queue: root of a new trace linked to the producer */
+    OL_TOPO_OP_GENAI     /* a call to a language model (EXTERNAL service): a client span with gen_ai.* */
 } ol_topo_op_kind_t;
 
 typedef struct ol_topo_call {
@@ -70,6 +72,7 @@ typedef struct ol_topo_call {
  *   DB:       method = db.operation.name, path = db.collection.name, query = db.query.text
  *   CACHE:    method = command, query = db.query.text
  *   PRODUCE / CONSUME: path = destination (topic)
+ *   GENAI:    method = gen_ai.operation.name, path = request model, query = response model
  *   INTERNAL: name only */
 typedef struct ol_topo_op {
     const char *name;        /* span name on the callee side (server, internal, producer...) */
@@ -110,6 +113,17 @@ uint32_t ol_topo_default_services(void);
  * frontend route. Deterministic. OL_NOMEM, OL_LIMIT (n_services > 4096). */
 int ol_topo_create_default(uint32_t n_services, ol_topology_t **out, ol_err_t *err);
 void ol_topo_destroy(ol_topology_t *t); /* NULL is fine */
+
+/* The topology `olly demo` simulates: the default plus `product-reviews`,
+ * which answers questions about products with
+ * a language model (GENAI calls to the EXTERNAL service `openai`) and reads
+ * reviews from PostgreSQL, behind two new frontend routes and an optional
+ * call from the product page. The loadgen default is left exactly as it is.
+ * OL_NOMEM. */
+int ol_topo_create_demo(ol_topology_t **out, ol_err_t *err);
+
+/* Operation index by span name (the callee-side name), or -1. */
+int ol_topo_find_op(const ol_topology_t *t, const char *name);
 
 /* Checks the invariants listed at the top. OL_OK or OL_CORRUPT with err. */
 int ol_topo_validate(const ol_topology_t *t, ol_err_t *err);

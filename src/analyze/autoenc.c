@@ -34,6 +34,7 @@
 #include <math.h>
 
 #include "core/alloc.h"
+#include "sql/plan.h"
 #include "core/util.h"
 
 #define AE_MAGIC "OLAE"
@@ -265,33 +266,11 @@ static void ae_learn(ol_an_autoenc_t *a, const double *x)
 
 /* ---- verdict ---- */
 
-static void ae_swap(double *x, double *y)
-{
-    double t = *x;
-    *x = *y;
-    *y = t;
-}
-
-/* The k-th smallest of v[0..n-1] (reorders v; Wirth's selection). */
+/* The k-th smallest of v[0..n-1] (reorders v). */
 static double ae_select(double *v, uint32_t n, uint32_t k)
 {
-    int64_t l = 0, m = (int64_t)n - 1, kk = k;
-    while (l < m) {
-        double x = v[kk];
-        int64_t i = l, j = m;
-        do {
-            while (v[i] < x) i++;
-            while (x < v[j]) j--;
-            if (i <= j) {
-                ae_swap(&v[i], &v[j]);
-                i++;
-                j--;
-            }
-        } while (i <= j);
-        if (j < kk) l = i;
-        if (kk < i) m = j;
-    }
-    return v[kk];
+    ol_sql_select_nth(v, n, k);
+    return v[k];
 }
 
 static void ae_push_error(ol_an_autoenc_t *a, double e)
@@ -397,8 +376,7 @@ int ol_an_autoenc_save(const ol_an_autoenc_t *a, ol_buf_t *out)
     ol_an_wr_f64(out, a->q90);
     ol_an_wr_i64(out, a->run_since);
     ol_an_wr_u8(out, a->in_run);
-    if (out->err != OL_OK) return out->err;
-    ol_an_wr_u32(out, ol_crc32c(0, out->data + start, out->len - start));
+    ol_an_wr_seal(out, start);
     return out->err;
 }
 
@@ -412,11 +390,8 @@ static bool ae_finite(const double *v, size_t n)
 int ol_an_autoenc_load(ol_slice_t blob, ol_an_autoenc_t **out)
 {
     *out = NULL;
-    if (blob.len < 4) return OL_CORRUPT;
-    ol_slice_t body = ol_slice(blob.ptr, blob.len - 4);
-    if (ol_crc32c(0, body.ptr, body.len) != ol_load_le32(blob.ptr + body.len)) return OL_CORRUPT;
-    ol_an_rd_t r = ol_an_rd(body);
-    ol_an_rd_header(&r, AE_MAGIC, AE_VERSION);
+    ol_an_rd_t r = ol_an_rd_sealed(blob, AE_MAGIC, AE_VERSION);
+    if (r.rc != OL_OK) return OL_CORRUPT;
     ol_an_autoenc_options_t o = {0};
     o.dim = ol_an_rd_u32(&r);
     o.hidden = ol_an_rd_u32(&r);

@@ -25,33 +25,6 @@
 
 #include <math.h>
 
-/* ---- blob framing shared by both detectors ---- */
-
-static void blob_seal(ol_buf_t *b, size_t start)
-{
-    uint32_t crc = ol_crc32c(0, b->data + start, b->len - start);
-    ol_an_wr_u32(b, crc);
-}
-
-/* Returns a reader over the blob without its CRC trailer, failed when the
- * CRC does not match. */
-static ol_an_rd_t blob_open(ol_slice_t blob, const char magic[4], uint32_t version)
-{
-    ol_an_rd_t r = ol_an_rd(blob);
-    if (blob.len < 12 || blob.ptr == NULL) {
-        r.rc = OL_CORRUPT;
-        r.left = 0;
-        return r;
-    }
-    if (ol_crc32c(0, blob.ptr, blob.len - 4) != ol_load_le32(blob.ptr + blob.len - 4)) {
-        r.rc = OL_CORRUPT;
-        r.left = 0;
-        return r;
-    }
-    r.left -= 4;
-    ol_an_rd_header(&r, magic, version);
-    return r;
-}
 
 /* ---- CUSUM ---- */
 
@@ -156,14 +129,14 @@ int ol_an_cusum_save(const ol_an_cusum_t *c, ol_buf_t *out)
     ol_an_wr_u64(out, c->n_p);
     ol_an_wr_u64(out, c->n_n);
     ol_an_wr_u64(out, c->alarms);
-    blob_seal(out, start);
+    ol_an_wr_seal(out, start);
     return out->err;
 }
 
 int ol_an_cusum_load(ol_slice_t blob, ol_an_cusum_t **out)
 {
     *out = NULL;
-    ol_an_rd_t r = blob_open(blob, CUSUM_MAGIC, CUSUM_VERSION);
+    ol_an_rd_t r = ol_an_rd_sealed(blob, CUSUM_MAGIC, CUSUM_VERSION);
     ol_an_cusum_t t = {0};
     t.k = ol_an_rd_f64(&r);
     t.h = ol_an_rd_f64(&r);
@@ -454,14 +427,14 @@ int ol_an_bocpd_save(const ol_an_bocpd_t *b, ol_buf_t *out)
     ol_an_wr_f64s(out, b->lp, b->n);
     for (uint32_t i = 0; i < b->n; i++) ol_an_wr_i64(out, b->start[i]);
     ol_an_wr_f64s(out, b->level, b->window + 1);
-    blob_seal(out, start);
+    ol_an_wr_seal(out, start);
     return out->err;
 }
 
 int ol_an_bocpd_load(ol_slice_t blob, ol_an_bocpd_t **out)
 {
     *out = NULL;
-    ol_an_rd_t r = blob_open(blob, BOCPD_MAGIC, BOCPD_VERSION);
+    ol_an_rd_t r = ol_an_rd_sealed(blob, BOCPD_MAGIC, BOCPD_VERSION);
     ol_an_bocpd_options_t o = {0};
     o.lambda = ol_an_rd_f64(&r);
     o.r_max = ol_an_rd_u32(&r);

@@ -362,18 +362,15 @@ int ol_an_fc_save(const ol_an_fc_t *f, ol_buf_t *out)
         ol_an_wr_u32(out, f->got);
         ol_an_wr_f64s(out, f->init, f->got);
     }
-    uint32_t crc = ol_crc32c(0, out->data + start, out->len - start);
-    ol_an_wr_u32(out, crc);
+    ol_an_wr_seal(out, start);
     return out->err;
 }
 
 int ol_an_fc_load(ol_slice_t blob, ol_an_fc_t **out)
 {
     *out = NULL;
-    if (!blob.ptr || blob.len < 12 || ol_crc32c(0, blob.ptr, blob.len - 4) != ol_load_le32(blob.ptr + blob.len - 4))
-        return OL_CORRUPT;
-    ol_an_rd_t r = ol_an_rd(ol_slice(blob.ptr, blob.len - 4));
-    ol_an_rd_header(&r, FC_MAGIC, FC_VERSION);
+    ol_an_rd_t r = ol_an_rd_sealed(blob, FC_MAGIC, FC_VERSION);
+    if (r.rc != OL_OK) return OL_CORRUPT;
     ol_an_fc_options_t o = {0};
     o.period = ol_an_rd_u32(&r);
     o.init_steps = ol_an_rd_u32(&r);

@@ -63,6 +63,7 @@
 #include <math.h>
 
 #include "core/alloc.h"
+#include "sql/plan.h"
 #include "core/util.h"
 
 #define IF_MAGIC "OLIF"
@@ -583,33 +584,11 @@ static uint32_t if_culprit(const ol_an_iforest_t *f, double z[2][OL_AN_IFOREST_M
     return best;
 }
 
-static void if_swap(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* The k-th smallest of v[0..n-1] (reorders v; Wirth's selection). */
+/* The k-th smallest of v[0..n-1] (reorders v). */
 static double if_select(double *v, uint32_t n, uint32_t k)
 {
-    int64_t l = 0, m = (int64_t)n - 1, kk = k;
-    while (l < m) {
-        double x = v[kk];
-        int64_t i = l, j = m;
-        do {
-            while (v[i] < x) i++;
-            while (x < v[j]) j--;
-            if (i <= j) {
-                if_swap(&v[i], &v[j]);
-                i++;
-                j--;
-            }
-        } while (i <= j);
-        if (j < kk) l = i;
-        if (kk < i) m = j;
-    }
-    return v[kk];
+    ol_sql_select_nth(v, n, k);
+    return v[k];
 }
 
 static void if_requant(ol_an_iforest_t *f)
@@ -734,8 +713,7 @@ int ol_an_iforest_save(const ol_an_iforest_t *f, ol_buf_t *out)
     ol_an_wr_f64(out, f->q90);
     ol_an_wr_i64(out, f->run_since);
     ol_an_wr_u8(out, f->in_run);
-    if (out->err != OL_OK) return out->err;
-    ol_an_wr_u32(out, ol_crc32c(0, out->data + start, out->len - start));
+    ol_an_wr_seal(out, start);
     return out->err;
 }
 
@@ -796,11 +774,8 @@ static bool if_tree_ok(const ol_an_iforest_t *f, const if_tree_t *t)
 int ol_an_iforest_load(ol_slice_t blob, ol_an_iforest_t **out)
 {
     *out = NULL;
-    if (blob.len < 4) return OL_CORRUPT;
-    ol_slice_t body = ol_slice(blob.ptr, blob.len - 4);
-    if (ol_crc32c(0, body.ptr, body.len) != ol_load_le32(blob.ptr + body.len)) return OL_CORRUPT;
-    ol_an_rd_t r = ol_an_rd(body);
-    ol_an_rd_header(&r, IF_MAGIC, IF_VERSION);
+    ol_an_rd_t r = ol_an_rd_sealed(blob, IF_MAGIC, IF_VERSION);
+    if (r.rc != OL_OK) return OL_CORRUPT;
     ol_an_iforest_options_t o = {0};
     o.dim = ol_an_rd_u32(&r);
     o.trees = ol_an_rd_u32(&r);

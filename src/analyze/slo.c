@@ -311,8 +311,7 @@ int ol_an_slo_save(const ol_an_slo_t *s, ol_buf_t *out)
     }
     ol_an_wr_u32(out, (uint32_t)s->firing);
     ol_an_wr_u64(out, s->steps);
-    uint32_t crc = ol_crc32c(0, out->data + start, out->len - start);
-    ol_an_wr_u32(out, crc);
+    ol_an_wr_seal(out, start);
     return out->err;
 }
 
@@ -321,10 +320,8 @@ static bool count_ok(double bad, double tot) { return isfinite(tot) && tot >= 0 
 int ol_an_slo_load(ol_slice_t blob, ol_an_slo_t **out)
 {
     *out = NULL;
-    if (!blob.ptr || blob.len < 12 || ol_crc32c(0, blob.ptr, blob.len - 4) != ol_load_le32(blob.ptr + blob.len - 4))
-        return OL_CORRUPT;
-    ol_an_rd_t r = ol_an_rd(ol_slice(blob.ptr, blob.len - 4));
-    ol_an_rd_header(&r, SLO_MAGIC, SLO_VERSION);
+    ol_an_rd_t r = ol_an_rd_sealed(blob, SLO_MAGIC, SLO_VERSION);
+    if (r.rc != OL_OK) return OL_CORRUPT;
     ol_an_slo_options_t o = {0};
     o.target = ol_an_rd_f64(&r);
     o.step_ns = ol_an_rd_i64(&r);

@@ -55,7 +55,7 @@ int ol_an_uni_param_set(ol_an_uni_params_t *p, const char *name, double v);
 typedef struct ol_an_uni_options {
     const ol_an_uni_params_t *params; /* NULL = ol_an_uni_params_default() */
     uint8_t kind;    /* ol_an_sig_kind_t */
-    int64_t step_ns; /* spacing of points; 0 = learned from the first two points */
+    int64_t step_ns; /* spacing of points, kept with the state; the detector counts steps, not time */
     uint32_t warmup; /* steps before any score; 0 = the default */
 } ol_an_uni_options_t;
 

@@ -123,6 +123,25 @@ void ol_an_wr_header(ol_buf_t *b, const char magic[4], uint32_t version)
     ol_an_wr_u32(b, version);
 }
 
+void ol_an_wr_seal(ol_buf_t *b, size_t start)
+{
+    if (b->err != OL_OK || start > b->len) return;
+    ol_an_wr_u32(b, ol_crc32c(0, b->data + start, b->len - start));
+}
+
+ol_an_rd_t ol_an_rd_sealed(ol_slice_t blob, const char magic[4], uint32_t version)
+{
+    ol_an_rd_t r = ol_an_rd(blob);
+    if (!blob.ptr || blob.len < 12 || ol_crc32c(0, blob.ptr, blob.len - 4) != ol_load_le32(blob.ptr + blob.len - 4)) {
+        r.rc = OL_CORRUPT;
+        r.left = 0;
+        return r;
+    }
+    r.left -= 4;
+    ol_an_rd_header(&r, magic, version);
+    return r;
+}
+
 void ol_an_rd_header(ol_an_rd_t *r, const char magic[4], uint32_t version)
 {
     const uint8_t *p = take(r, 4);

@@ -82,4 +82,11 @@ uint32_t ol_an_rd_count(ol_an_rd_t *r, uint32_t max, size_t elem);
 void ol_an_wr_header(ol_buf_t *b, const char magic[4], uint32_t version);
 void ol_an_rd_header(ol_an_rd_t *r, const char magic[4], uint32_t version);
 
+/* Sealed blobs end with a CRC-32C of everything before it. ol_an_wr_seal
+ * appends the CRC of b's bytes from `start` (where the header was written);
+ * ol_an_rd_sealed checks it and the header and returns a reader over what
+ * lies between (rc OL_CORRUPT when either is wrong). */
+void ol_an_wr_seal(ol_buf_t *b, size_t start);
+ol_an_rd_t ol_an_rd_sealed(ol_slice_t blob, const char magic[4], uint32_t version);
+
 #endif

@@ -10,10 +10,16 @@
 #define OL_TEST_H
 
 #include <ftw.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include "core/alloc.h"
 
 static int ol_test_failed_checks;
 static int ol_test_passed, ol_test_failed;
@@ -83,6 +89,43 @@ static inline uint64_t ol_test_rng(uint64_t *state)
     x ^= x >> 7;
     x ^= x << 17;
     return *state = x;
+}
+
+/* A standard normal variate from ol_test_rng (Box-Muller). */
+static inline double ol_test_gauss(uint64_t *state)
+{
+    double u1 = (double)((ol_test_rng(state) >> 11) + 1) * 0x1p-53, u2 = (double)(ol_test_rng(state) >> 11) * 0x1p-53;
+    return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+/* Monotonic wall time and this thread's CPU time, in ns (cost reports only:
+ * tests never assert on time). */
+static inline double ol_test_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static inline double ol_test_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* "Nothing allocated since": arm, run the code, then ask. The probe lets
+ * exactly two allocations through after arming; the code under test must
+ * leave both to the probe itself. */
+static inline void ol_test_alloc_probe_arm(void) { ol_alloc_fail_after(2); }
+static inline bool ol_test_alloc_probe_clean(void)
+{
+    void *a = ol_malloc(OL_MEM_CORE, 8), *b = ol_malloc(OL_MEM_CORE, 8);
+    ol_alloc_fail_after(0);
+    bool clean = a && !b;
+    ol_free(OL_MEM_CORE, a, 8);
+    ol_free(OL_MEM_CORE, b, 8);
+    return clean;
 }
 
 static inline int ol_test_rm_cb_(const char *p, const struct stat *sb, int flag, struct FTW *ftw)

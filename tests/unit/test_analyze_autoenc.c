@@ -597,13 +597,6 @@ static void test_determinism(void)
     ol_an_autoenc_destroy(c);
 }
 
-static double now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
 /* Steady state allocates nothing (the allocator would fail if it tried);
  * prints the cost per update at d = 4 and 8 (not asserted: wall time). */
 static void test_steady_cost(void)
@@ -622,12 +615,12 @@ static void test_steady_cost(void)
         int64_t mem = ol_mem_in_use(OL_MEM_ANALYZE);
         ol_alloc_fail_after(1);
         const int n = 20000;
-        double t0 = now_ns();
+        double t0 = ol_test_cpu_ns();
         for (int i = 0; i < n; i++) {
             for (uint32_t j = 0; j < d; j++) x[j] = gauss(&s) + (j ? 0.5 * x[0] : 0);
             CHECK_EQ_INT(ol_an_autoenc_update(a, i, x, true, &v, NULL, NULL), OL_OK);
         }
-        double dt = (now_ns() - t0) / n;
+        double dt = (ol_test_cpu_ns() - t0) / n;
         ol_alloc_fail_after(0);
         CHECK(ol_mem_in_use(OL_MEM_ANALYZE) == mem);
         fprintf(stderr, "  d=%u: %.0f ns per update (score + learn), %lld bytes of state\n", d, dt,

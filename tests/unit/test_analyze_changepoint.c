@@ -13,31 +13,6 @@
 
 #define STEP_NS 10000000000ll
 
-static double gauss(uint64_t *s)
-{
-    double u1 = (double)((ol_test_rng(s) >> 11) + 1) * 0x1p-53, u2 = (double)(ol_test_rng(s) >> 11) * 0x1p-53;
-    return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
-}
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-/* True when nothing was allocated since arm_alloc_probe(). */
-static void arm_alloc_probe(void) { ol_alloc_fail_after(2); }
-static bool alloc_probe_clean(void)
-{
-    void *a = ol_malloc(OL_MEM_ANALYZE, 8), *b = ol_malloc(OL_MEM_ANALYZE, 8);
-    ol_alloc_fail_after(0);
-    bool clean = a && !b;
-    ol_free(OL_MEM_ANALYZE, a, 8);
-    ol_free(OL_MEM_ANALYZE, b, 8);
-    return clean;
-}
-
 static bool same_verdict(const ol_an_verdict_t *a, const ol_an_verdict_t *b)
 {
     return memcmp(&a->score, &b->score, 8) == 0 && memcmp(&a->value, &b->value, 8) == 0 &&
@@ -103,7 +78,7 @@ static void test_cusum_step(void)
         int t0 = 300, first = -1;
         int64_t onset = 0;
         for (int i = 0; i < t0 + 40; i++) {
-            double z = gauss(&rng) + (i >= t0 ? 3 : 0);
+            double z = ol_test_gauss(&rng) + (i >= t0 ? 3 : 0);
             ol_an_cusum_update(c, i * STEP_NS, z, &v);
             if (v.score == 1) {
                 if (i < t0) before++;
@@ -150,7 +125,7 @@ static void test_cusum_spike(void)
         uint64_t rng = 77 + (uint64_t)sd;
         ol_an_cusum_create(NULL, &c);
         for (int i = 0; i < 600; i++) {
-            double z = gauss(&rng);
+            double z = ol_test_gauss(&rng);
             if (i == 300) z = 50;
             if (i == 450) z = -80;
             ol_an_cusum_update(c, i * STEP_NS, z, &v);
@@ -173,7 +148,7 @@ static void test_cusum_drift(void)
             ol_an_verdict_t v;
             int t0 = 200, first = -1;
             for (int i = 0; i < t0 + 300 && first < 0; i++) {
-                double z = gauss(&rng) + (i >= t0 ? dir * 0.01 * (i - t0) : 0);
+                double z = ol_test_gauss(&rng) + (i >= t0 ? dir * 0.01 * (i - t0) : 0);
                 ol_an_cusum_update(c, i * STEP_NS, z, &v);
                 if (v.score == 1 && i >= t0) {
                     first = i;
@@ -205,12 +180,12 @@ static void test_cusum_false_alarms(void)
     ol_an_verdict_t v;
     long steps = 2000000;
     double high = 0;
-    arm_alloc_probe();
+    ol_test_alloc_probe_arm();
     for (long i = 0; i < steps; i++) {
-        ol_an_cusum_update(c, i * STEP_NS, gauss(&rng), &v);
+        ol_an_cusum_update(c, i * STEP_NS, ol_test_gauss(&rng), &v);
         high += v.score >= 0.5;
     }
-    CHECK(alloc_probe_clean());
+    CHECK(ol_test_alloc_probe_clean());
     uint64_t alarms = ol_an_cusum_alarms(c);
     fprintf(stderr, "  cusum on N(0,1): %llu alarms in %ld steps (one per %.0f), score>=0.5 on %.4f%% of steps\n",
             (unsigned long long)alarms, steps, alarms ? (double)steps / alarms : INFINITY, 100 * high / steps);
@@ -225,14 +200,14 @@ static void test_cusum_persist(void)
     ol_an_cusum_t *a, *b;
     ol_an_cusum_create(&(ol_an_cusum_options_t){.k = 0.3, .h = 6}, &a);
     ol_an_verdict_t va, vb;
-    for (int i = 0; i < 1000; i++) ol_an_cusum_update(a, i * STEP_NS, gauss(&rng) + (i > 900 ? 1 : 0), &va);
+    for (int i = 0; i < 1000; i++) ol_an_cusum_update(a, i * STEP_NS, ol_test_gauss(&rng) + (i > 900 ? 1 : 0), &va);
     ol_buf_t buf;
     ol_buf_init(&buf, OL_MEM_ANALYZE, 0);
     CHECK_EQ_INT(ol_an_cusum_save(a, &buf), OL_OK);
     CHECK_EQ_INT(ol_an_cusum_load(ol_buf_slice(&buf), &b), OL_OK);
     int diff = 0;
     for (int i = 1000; i < 3000; i++) {
-        double z = gauss(&rng) + (i > 2000 ? 1.5 : 0);
+        double z = ol_test_gauss(&rng) + (i > 2000 ? 1.5 : 0);
         ol_an_cusum_update(a, i * STEP_NS, z, &va);
         ol_an_cusum_update(b, i * STEP_NS, z, &vb);
         diff += !same_verdict(&va, &vb);
@@ -278,7 +253,7 @@ static void test_bocpd_step(void)
         ol_an_verdict_t v;
         int t0 = 400, first = -1;
         for (int i = 0; i < t0 + 60; i++) {
-            double x = 10 + gauss(&rng) + (i >= t0 ? 4 : 0);
+            double x = 10 + ol_test_gauss(&rng) + (i >= t0 ? 4 : 0);
             ol_an_bocpd_update(b, i * STEP_NS, x, &v);
             CHECK(v.det == OL_AN_DET_BOCPD && v.score >= 0 && v.score <= 1);
             if (i < t0 && i > 20 && v.score > 0.5) before++;
@@ -320,7 +295,7 @@ static void test_bocpd_scale_free(void)
     ol_an_verdict_t va, vb;
     double worst = 0;
     for (int i = 0; i < 2000; i++) {
-        double x = gauss(&r1) + (i >= 1000 ? 3 : 0) + (i >= 1500 ? -5 : 0);
+        double x = ol_test_gauss(&r1) + (i >= 1000 ? 3 : 0) + (i >= 1500 ? -5 : 0);
         ol_an_bocpd_update(a, i * STEP_NS, x, &va);
         ol_an_bocpd_update(b, i * STEP_NS, 1000 * x + 5e6, &vb);
         if (i > 300 && fabs(va.score - vb.score) > worst) worst = fabs(va.score - vb.score);
@@ -341,9 +316,9 @@ static void test_bocpd_false_alarms(void)
     long steps = 200000, high = 0, episodes = 0;
     bool in = false;
     double mean = 0;
-    arm_alloc_probe();
+    ol_test_alloc_probe_arm();
     for (long i = 0; i < steps; i++) {
-        ol_an_bocpd_update(b, i * STEP_NS, gauss(&rng), &v);
+        ol_an_bocpd_update(b, i * STEP_NS, ol_test_gauss(&rng), &v);
         mean += v.score;
         if (v.score > 0.5) {
             high++;
@@ -353,7 +328,7 @@ static void test_bocpd_false_alarms(void)
             in = false;
         }
     }
-    CHECK(alloc_probe_clean());
+    CHECK(ol_test_alloc_probe_clean());
     fprintf(stderr, "  bocpd on N(0,1), r_max 256: score>0.5 on %ld of %ld steps (%ld episodes), mean score %.4f\n",
             high, steps, episodes, mean / steps);
     CHECK((double)high / steps < 1e-3);
@@ -366,7 +341,7 @@ static void test_bocpd_false_alarms(void)
     ol_an_bocpd_create(&(ol_an_bocpd_options_t){.fixed_prior = 1}, &b);
     int first = -1;
     for (int i = 0; i < 600; i++) {
-        ol_an_bocpd_update(b, i * STEP_NS, gauss(&rng) + (i >= 500 ? 2.5 : 0), &v);
+        ol_an_bocpd_update(b, i * STEP_NS, ol_test_gauss(&rng) + (i >= 500 ? 2.5 : 0), &v);
         if (i >= 500 && first < 0 && v.score > 0.5) first = i;
     }
     CHECK(first >= 501 && first <= 506);
@@ -378,7 +353,7 @@ static void test_bocpd_false_alarms(void)
     double worst = 0;
     int caught = -1;
     for (int i = 0; i < 600; i++) {
-        ol_an_bocpd_update(b, i * STEP_NS, i == 400 ? 9 : gauss(&rng) * 0.5 + (i >= 430 ? 1.25 : 0), &v);
+        ol_an_bocpd_update(b, i * STEP_NS, i == 400 ? 9 : ol_test_gauss(&rng) * 0.5 + (i >= 430 ? 1.25 : 0), &v);
         if (i >= 400 && i < 420 && v.score > worst) worst = v.score;
         if (i >= 430 && caught < 0 && v.score > 0.5) caught = i - 430;
     }
@@ -399,7 +374,7 @@ static void test_bocpd_variance(void)
     ol_an_verdict_t v;
     int first = -1;
     for (int i = 0; i < 700; i++) {
-        double x = 50 + (i >= 500 ? 6 : 1) * gauss(&rng);
+        double x = 50 + (i >= 500 ? 6 : 1) * ol_test_gauss(&rng);
         ol_an_bocpd_update(b, i * STEP_NS, x, &v);
         if (i >= 500 && first < 0 && v.score > 0.5) first = i;
     }
@@ -423,13 +398,13 @@ static void test_bocpd_persist(void)
     CHECK_EQ_INT(ol_an_bocpd_save(a, &buf), OL_OK);
     CHECK_EQ_INT(ol_an_bocpd_load(ol_buf_slice(&buf), &b), OL_OK);
     ol_an_bocpd_destroy(b);
-    for (int i = 0; i < 300; i++) ol_an_bocpd_update(a, i * STEP_NS, gauss(&rng), &va);
+    for (int i = 0; i < 300; i++) ol_an_bocpd_update(a, i * STEP_NS, ol_test_gauss(&rng), &va);
     ol_buf_reset(&buf);
     CHECK_EQ_INT(ol_an_bocpd_save(a, &buf), OL_OK);
     CHECK_EQ_INT(ol_an_bocpd_load(ol_buf_slice(&buf), &b), OL_OK);
     int diff = 0;
     for (int i = 300; i < 1000; i++) {
-        double x = gauss(&rng) + (i > 600 ? 3 : 0);
+        double x = ol_test_gauss(&rng) + (i > 600 ? 3 : 0);
         ol_an_bocpd_update(a, i * STEP_NS, x, &va);
         ol_an_bocpd_update(b, i * STEP_NS, x, &vb);
         diff += !same_verdict(&va, &vb);
@@ -465,13 +440,13 @@ static void test_cost(void)
     enum { N = 200000 };
     static double xs[N];
     uint64_t rng = 77;
-    for (int i = 0; i < N; i++) xs[i] = gauss(&rng) + (i % 5000 > 4000 ? 2 : 0);
+    for (int i = 0; i < N; i++) xs[i] = ol_test_gauss(&rng) + (i % 5000 > 4000 ? 2 : 0);
     ol_an_verdict_t v;
     ol_an_cusum_t *c;
     ol_an_cusum_create(NULL, &c);
-    double t = now_ns();
+    double t = ol_test_wall_ns();
     for (int i = 0; i < N; i++) ol_an_cusum_update(c, i * STEP_NS, xs[i], &v);
-    t = now_ns() - t;
+    t = ol_test_wall_ns() - t;
     fprintf(stderr, "  cusum: %.1f ns/update\n", t / N);
     CHECK(ol_an_cusum_alarms(c) > 0);
     ol_an_cusum_destroy(c);
@@ -480,9 +455,9 @@ static void test_cost(void)
         ol_an_bocpd_t *b;
         ol_an_bocpd_create(&(ol_an_bocpd_options_t){.r_max = rmax[k]}, &b);
         int n = N / 4;
-        t = now_ns();
+        t = ol_test_wall_ns();
         for (int i = 0; i < n; i++) ol_an_bocpd_update(b, i * STEP_NS, xs[i], &v);
-        t = now_ns() - t;
+        t = ol_test_wall_ns() - t;
         fprintf(stderr, "  bocpd r_max %u: %.0f ns/update\n", rmax[k], t / n);
         ol_an_bocpd_destroy(b);
     }

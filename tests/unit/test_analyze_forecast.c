@@ -14,30 +14,6 @@
 
 #define STEP_NS 60000000000ll
 
-static double gauss(uint64_t *s)
-{
-    double u1 = (double)((ol_test_rng(s) >> 11) + 1) * 0x1p-53, u2 = (double)(ol_test_rng(s) >> 11) * 0x1p-53;
-    return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
-}
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void arm_alloc_probe(void) { ol_alloc_fail_after(2); }
-static bool alloc_probe_clean(void)
-{
-    void *a = ol_malloc(OL_MEM_ANALYZE, 8), *b = ol_malloc(OL_MEM_ANALYZE, 8);
-    ol_alloc_fail_after(0);
-    bool clean = a && !b;
-    ol_free(OL_MEM_ANALYZE, a, 8);
-    ol_free(OL_MEM_ANALYZE, b, 8);
-    return clean;
-}
-
 static double seasonal(int t, int m) { return 100 + 20 * sin(2 * M_PI * t / m) + 8 * cos(4 * M_PI * t / m); }
 
 /* Noise-free data: initialisation recovers level, trend and season exactly. */
@@ -96,7 +72,7 @@ static void test_fc_season(void)
     double pend[12]; /* 12-step-ahead forecasts waiting for their value */
     double pend_sd[12];
     for (int t = 0; t < 14 * m; t++) {
-        double y = seasonal(t, m) + gauss(&rng);
+        double y = seasonal(t, m) + ol_test_gauss(&rng);
         ol_an_verdict_t v, vf;
         if (t >= 4 * m && t >= 12) {
             double e12 = y - pend[t % 12];
@@ -141,7 +117,7 @@ static void test_fc_interval_growth(void)
     enum { H = 20, N = 20000 };
     static double y[N + H], pm[N], ps[N];
     y[0] = 0;
-    for (int t = 1; t < N + H; t++) y[t] = y[t - 1] + gauss(&rng);
+    for (int t = 1; t < N + H; t++) y[t] = y[t - 1] + ol_test_gauss(&rng);
     int inside = 0, n = 0, ready = 0;
     double ratio = 0;
     for (int t = 0; t < N; t++) {
@@ -171,7 +147,7 @@ static void test_fc_missing(void)
     double se = 0, se_after = 0;
     int n = 0, n_after = 0;
     for (int t = 0; t < 12 * m; t++) {
-        double y = seasonal(t, m) + gauss(&rng);
+        double y = seasonal(t, m) + ol_test_gauss(&rng);
         bool hole = (ol_test_rng(&rng) % 5 == 0) || (t >= 6 * m && t < 6 * m + 30);
         ol_an_verdict_t v;
         int rc = ol_an_fc_update(f, t * STEP_NS, hole ? NAN : y, &v);
@@ -199,7 +175,7 @@ static void test_fc_spike_shift(void)
     ol_an_fc_create(&(ol_an_fc_options_t){.period = m}, &f);
     double before = 0, after = 0, mean, sd;
     ol_an_verdict_t v;
-    for (int t = 0; t < 10 * m; t++) ol_an_fc_update(f, t * STEP_NS, seasonal(t, m) + gauss(&rng), &v);
+    for (int t = 0; t < 10 * m; t++) ol_an_fc_update(f, t * STEP_NS, seasonal(t, m) + ol_test_gauss(&rng), &v);
     ol_an_fc_forecast(f, 5, &before, &sd);
     ol_an_fc_update(f, 10 * m * STEP_NS, seasonal(10 * m, m) + 1000, &v);
     CHECK(v.deviation > 100); /* the residual in sigmas */
@@ -209,7 +185,7 @@ static void test_fc_spike_shift(void)
     CHECK(sd < 3);
     double se = 0;
     for (int t = 10 * m + 1; t < 12 * m - 3; t++) {
-        double y = seasonal(t, m) + gauss(&rng);
+        double y = seasonal(t, m) + ol_test_gauss(&rng);
         ol_an_fc_update(f, t * STEP_NS, y, &v);
         se += (y - v.expected) * (y - v.expected);
     }
@@ -221,7 +197,7 @@ static void test_fc_spike_shift(void)
     /* +30 for good: after two seasons the one-step error is back to noise. */
     se = 0;
     for (int t = 12 * m; t < 16 * m; t++) {
-        double y = seasonal(t, m) + 30 + gauss(&rng);
+        double y = seasonal(t, m) + 30 + ol_test_gauss(&rng);
         ol_an_fc_update(f, t * STEP_NS, y, &v);
         if (t >= 14 * m) se += (y - v.expected) * (y - v.expected);
     }
@@ -246,7 +222,7 @@ static void test_fc_breach(void)
     int64_t since = -1;
     int worst_err = 0, checked = 0;
     for (int t = 0; t < 400; t++) {
-        double y = 100 + 0.5 * t + gauss(&rng);
+        double y = 100 + 0.5 * t + ol_test_gauss(&rng);
         ol_an_fc_update(f, t * STEP_NS, y, &v);
         CHECK(v.det == OL_AN_DET_FORECAST && v.score >= 0 && v.score <= 1);
         if (t < 100) continue;
@@ -275,7 +251,7 @@ static void test_fc_breach(void)
      * of a threshold 10 above the level has a closed form. */
     ol_an_fc_destroy(f);
     ol_an_fc_create(&(ol_an_fc_options_t){.phi = 0.98}, &f);
-    for (int t = 0; t < 300; t++) ol_an_fc_update(f, t * STEP_NS, 100 + 0.5 * t + 0.2 * gauss(&rng), &v);
+    for (int t = 0; t < 300; t++) ol_an_fc_update(f, t * STEP_NS, 100 + 0.5 * t + 0.2 * ol_test_gauss(&rng), &v);
     double f1, f2, sd;
     ol_an_fc_forecast(f, 1, &f1, &sd);
     ol_an_fc_forecast(f, 2, &f2, &sd);
@@ -323,7 +299,7 @@ static void test_fc_breach_falling(void)
     ol_an_verdict_t v;
     int t;
     for (t = 0; t < 8 * m; t++)
-        ol_an_fc_update(f, t * STEP_NS, 800 - 2 * t + 10 * sin(2 * M_PI * t / m) + gauss(&rng), &v);
+        ol_an_fc_update(f, t * STEP_NS, 800 - 2 * t + 10 * sin(2 * M_PI * t / m) + ol_test_gauss(&rng), &v);
     /* value(t) = 800 - 2t + 10 sin(..) crosses 0 first at t = 400 - (sin term)/2, within 5 steps of 400 */
     int predicted = t - 1 + (int)v.deviation;
     fprintf(stderr, "  falling with season: breach predicted at step %d (true first crossing 395..400)\n", predicted);
@@ -344,13 +320,13 @@ static void test_fc_persist(void)
     /* Saved once mid-initialisation and once when ready. */
     for (int cut = 0; cut < 2; cut++) {
         int from = cut == 0 ? 0 : 30, to = cut == 0 ? 30 : 10 * m;
-        for (int t = from; t < to; t++) ol_an_fc_update(a, t * STEP_NS, seasonal(t, m) + 0.1 * t + gauss(&rng), NULL);
+        for (int t = from; t < to; t++) ol_an_fc_update(a, t * STEP_NS, seasonal(t, m) + 0.1 * t + ol_test_gauss(&rng), NULL);
         ol_buf_reset(&buf);
         CHECK_EQ_INT(ol_an_fc_save(a, &buf), OL_OK);
         CHECK_EQ_INT(ol_an_fc_load(ol_buf_slice(&buf), &b), OL_OK);
         CHECK(ol_an_fc_ready(a) == ol_an_fc_ready(b));
         for (int t = to; t < to + 6 * m; t++) {
-            double y = (t % 17 == 0) ? NAN : seasonal(t, m) + 0.1 * t + gauss(&rng);
+            double y = (t % 17 == 0) ? NAN : seasonal(t, m) + 0.1 * t + ol_test_gauss(&rng);
             ol_an_verdict_t va, vb;
             int ra = ol_an_fc_update(a, t * STEP_NS, y, &va), rb = ol_an_fc_update(b, t * STEP_NS, y, &vb);
             diff += ra != rb || memcmp(&va, &vb, sizeof va) != 0;
@@ -360,7 +336,7 @@ static void test_fc_persist(void)
             /* a has moved on; rewind the test's idea of time */
             ol_an_fc_destroy(a);
             ol_an_fc_create(&(ol_an_fc_options_t){.period = m, .objective = obj}, &a);
-            for (int t = 0; t < 30; t++) ol_an_fc_update(a, t * STEP_NS, seasonal(t, m) + 0.1 * t + gauss(&rng), NULL);
+            for (int t = 0; t < 30; t++) ol_an_fc_update(a, t * STEP_NS, seasonal(t, m) + 0.1 * t + ol_test_gauss(&rng), NULL);
         }
     }
     CHECK_EQ_INT(diff, 0);
@@ -385,7 +361,7 @@ static void test_fc_cost(void)
 {
     static double ys[100000];
     uint64_t rng = 17;
-    for (int i = 0; i < 100000; i++) ys[i] = seasonal(i, 1440) + gauss(&rng);
+    for (int i = 0; i < 100000; i++) ys[i] = seasonal(i, 1440) + ol_test_gauss(&rng);
     const struct {
         uint32_t m, horizon;
     } cases[] = {{0, 0}, {1440, 0}, {1440, 60}};
@@ -400,11 +376,11 @@ static void test_fc_cost(void)
         int i = 0;
         for (; i < 3000; i++) ol_an_fc_update(f, i * STEP_NS, ys[i], &v);
         CHECK(ol_an_fc_ready(f));
-        arm_alloc_probe();
-        double t = now_ns();
+        ol_test_alloc_probe_arm();
+        double t = ol_test_wall_ns();
         for (; i < 100000; i++) ol_an_fc_update(f, i * STEP_NS, ys[i], &v);
-        t = now_ns() - t;
-        CHECK(alloc_probe_clean());
+        t = ol_test_wall_ns() - t;
+        CHECK(ol_test_alloc_probe_clean());
         fprintf(stderr, "  update cost, period %u, breach horizon %u: %.0f ns\n", cases[c].m, cases[c].horizon,
                 t / 97000);
         ol_an_fc_destroy(f);

@@ -18,13 +18,6 @@
 #define HOUR (60 * MIN)
 #define DAY (24 * HOUR)
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static bool near(double a, double b) { return fabs(a - b) <= 1e-9 * (1 + fabs(b)); }
 
 /* 1-minute steps, 99.9%: burn rates by hand. */
@@ -325,9 +318,9 @@ static void test_slo_cost(void)
     int rule;
     ol_alloc_fail_after(2);
     long n = 2000000;
-    double t = now_ns();
+    double t = ol_test_wall_ns();
     for (long i = 0; i < n; i++) ol_an_slo_update(s, i * 10 * SEC, (double)(1000 - (i & 3)), 1000, &v, &rule);
-    t = now_ns() - t;
+    t = ol_test_wall_ns() - t;
     void *p = ol_malloc(OL_MEM_ANALYZE, 8), *q = ol_malloc(OL_MEM_ANALYZE, 8);
     ol_alloc_fail_after(0);
     CHECK(p && !q); /* nothing was allocated by the updates */

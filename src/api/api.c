@@ -380,6 +380,35 @@ static void ol_route_exemplars(ol_api_t *api, const ol_http_request_t *req, ol_h
     ol_api_reply(res, ol_query_exemplars(api->store, n, start, end, limit, &res->body), "metric");
 }
 
+static bool ol_api_analysis_on(ol_api_t *api, ol_http_response_t *res)
+{
+    if (api->analyzer && api->act) return true;
+    ol_api_error(res, 503, "analysis is off (olly serve --analysis off)");
+    return false;
+}
+
+/* GET /api/v1/anomalies?start=&end=&service=&incident=&status=open|closed|all&limit=&traces= */
+static void ol_route_anomalies(ol_api_t *api, const ol_http_request_t *req, ol_http_response_t *res)
+{
+    uint64_t start, end, limit, traces;
+    if (!ol_api_range(req, res, &start, &end) || !ol_api_uint(req, res, "limit", 100, 10000, &limit) ||
+        !ol_api_uint(req, res, "traces", 3, 20, &traces) || !ol_api_analysis_on(api, res))
+        return;
+    ol_anomaly_query_t q = {.start_ns = start, .end_ns = end, .service = ol_param(req, "service"),
+                            .incident = ol_param(req, "incident"), .limit = (uint32_t)(limit ? limit : 1),
+                            .traces = (uint32_t)traces};
+    ol_slice_t st = ol_param(req, "status");
+    if (!st.len || ol_slice_eq_cstr(st, "all")) q.status = OL_ANOMALY_ANY;
+    else if (ol_slice_eq_cstr(st, "open")) q.status = OL_ANOMALY_OPEN;
+    else if (ol_slice_eq_cstr(st, "closed")) q.status = OL_ANOMALY_CLOSED;
+    else {
+        ol_api_error(res, 400, "parameter 'status': expected open, closed or all, got '%.*s'", (int)OL_MIN(st.len, 64),
+                     (const char *)st.ptr);
+        return;
+    }
+    ol_api_reply(res, ol_analyzer_anomalies_json(api->analyzer, &q, &res->body), "anomalies");
+}
+
 static void ol_route_metrics_text(ol_api_t *api, ol_http_response_t *res)
 {
     ol_buf_t *b = &res->body;
@@ -387,6 +416,8 @@ static void ol_route_metrics_text(ol_api_t *api, ol_http_response_t *res)
     ol_store_stats(api->store, &st);
     ol_ingest_metrics_text(api->ingest, b);
     if (api->pipeline) ol_pipeline_metrics_text(api->pipeline, b);
+    ol_analyzer_metrics_text(api->analyzer, b);
+    ol_act_metrics_text(api->act, b);
     static const struct {
         const char *name, *type, *help;
         size_t off;
@@ -535,5 +566,13 @@ void ol_api_http(void *ud, const ol_http_request_t *req, ol_http_response_t *res
     else if (ol_prefix(tail, "services/", &rest)) ol_route_service(api, req, res, rest);
     else if (ol_prefix(tail, "correlate/", &rest)) ol_route_correlate(api, req, res, rest);
     else if (ol_slice_eq_cstr(tail, "genai/usage")) ol_route_genai(api, req, res);
+    else if (ol_slice_eq_cstr(tail, "anomalies")) ol_route_anomalies(api, req, res);
+    else if (ol_slice_eq_cstr(tail, "alerts")) {
+        if (ol_api_analysis_on(api, res)) ol_api_reply(res, ol_act_alerts_json(api->act, &res->body), "alerts");
+    } else if (ol_slice_eq_cstr(tail, "baselines")) {
+        if (ol_api_analysis_on(api, res))
+            ol_api_reply(res, ol_analyzer_baselines_json(api->analyzer, ol_param(req, "service"), &res->body),
+                         "baselines");
+    }
     else ol_api_error(res, 404, "no such endpoint: %.*s", (int)OL_MIN(p.len, 100), (const char *)p.ptr);
 }

@@ -9,6 +9,8 @@
 
 #include <stdatomic.h>
 
+#include "act/act.h"
+#include "analyze/analyzer.h"
 #include "ingest/ingest.h"
 #include "net/server.h"
 #include "pipeline/pipeline.h"
@@ -20,6 +22,8 @@ typedef struct ol_api {
     ol_ingest_t *ingest;
     ol_pipeline_t *pipeline; /* RED, service map, correlation, GenAI; NULL in tests that need none */
     ol_server_t *server;
+    ol_analyzer_t *analyzer; /* anomalies, baselines; NULL = analysis off */
+    ol_act_t *act;           /* alerts; NULL = analysis off */
     const char *token; /* bearer token for /api/v1/..., NULL = open */
     uint64_t started_ns;
     ol_sql_limits_t sql_limits; /* bounds on POST /api/v1/query (0 = defaults) */

@@ -93,6 +93,16 @@ static const struct ol_opt {
      "keep traces with a span attribute equal to one of: key=value,key=value"},
     {"genai-prices", "OLLY_GENAI_PRICES", OL_OPT_STR, "", offsetof(ol_config_t, genai_prices),
      "GenAI price table file (docs/genai.md); empty = built-in examples"},
+    {"analysis", "OLLY_ANALYSIS", OL_OPT_BOOL, "true", offsetof(ol_config_t, analysis),
+     "anomaly detection on the RED series, anomalies and alerts (true/false; docs/analysis.md)"},
+    {"analysis-warmup", "OLLY_ANALYSIS_WARMUP", OL_OPT_U64, "0", offsetof(ol_config_t, analysis_warmup),
+     "steps a signal learns before it may raise anomalies (0 = 192 steps)"},
+    {"alerts-config", "OLLY_ALERTS_CONFIG", OL_OPT_STR, "", offsetof(ol_config_t, alerts_config),
+     "alert routing file: receivers and routes (docs/alerts.md); empty = alerts only in the API"},
+    {"slos", "OLLY_SLOS", OL_OPT_STR, "", offsetof(ol_config_t, slos),
+     "SLO declarations file: {\"slos\":[...]} (docs/analysis.md)"},
+    {"external-url", "OLLY_EXTERNAL_URL", OL_OPT_STR, "", offsetof(ol_config_t, external_url),
+     "URL under which users reach this Olly (alert links); empty = http://localhost:<api port>"},
     {"config", "OLLY_CONFIG", OL_OPT_STR, "", offsetof(ol_config_t, config), "config file (name = value lines)"},
 };
 

@@ -40,6 +40,9 @@ typedef struct ol_config {
     double sampling_share, sampling_max_per_second;
     char *sampling_latency_rules, *sampling_attributes;
     char *genai_prices;
+    bool analysis;
+    uint64_t analysis_warmup;
+    char *alerts_config, *slos, *external_url;
     char *config;
 } ol_config_t;
 

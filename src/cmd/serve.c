@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "act/act.h"
+#include "analyze/analyzer.h"
 #include "api/api.h"
 #include "cmd/config.h"
 #include "cmd/serve.h"
@@ -27,6 +29,50 @@ static void *ol_serve_replay(void *ud)
     return NULL;
 }
 
+/* Analysis and alerting: the state file in the data directory, the act
+ * thread with its routing, the analyzer fed by the RED aggregator. */
+static int ol_serve_analysis(const ol_config_t *cfg, ol_store_t *store, ol_pipeline_t *pipeline, ol_state_t **state,
+                             ol_act_t **act, ol_analyzer_t **an, ol_an_slo_decl_t **slos, uint32_t *n_slos)
+{
+    ol_err_t err = {{0}};
+    char path[4096], url[512];
+    snprintf(path, sizeof path, "%s/state.db", cfg->data);
+    if (ol_state_open_sqlite(path, state, &err) != OL_OK) {
+        ol_error("cannot open the analysis state %s: %s", path, err.msg);
+        return OL_ERR;
+    }
+    ol_act_config_t *routes = NULL;
+    if (*cfg->alerts_config && ol_act_config_load(cfg->alerts_config, &routes, &err) != OL_OK) {
+        ol_error("--alerts-config: %s", err.msg);
+        return OL_ERR;
+    }
+    if (*cfg->slos && ol_analyzer_slos_load(cfg->slos, slos, n_slos, &err) != OL_OK) {
+        ol_error("--slos: %s", err.msg);
+        ol_act_config_free(routes);
+        return OL_ERR;
+    }
+    const char *port = strrchr(cfg->http, ':');
+    snprintf(url, sizeof url, "http://localhost:%s", port ? port + 1 : "3300");
+    ol_act_options_t ao = {.config = routes, .state = *state, .external_url = *cfg->external_url ? cfg->external_url : url};
+    if (ol_act_create(&ao, act, &err) != OL_OK) {
+        ol_error("cannot start alerting: %s", err.msg);
+        return OL_ERR;
+    }
+    ol_analyzer_options_t an_opt = {.step_ns = cfg->red_resolution_s * 1000000000ull, .state = *state, .act = *act,
+                                    .store = store, .slos = *slos, .n_slos = *n_slos,
+                                    .warmup = (uint32_t)OL_MIN(cfg->analysis_warmup, UINT32_MAX)};
+    if (ol_analyzer_create(&an_opt, an, &err) != OL_OK) {
+        ol_error("cannot start analysis: %s", err.msg);
+        return OL_ERR;
+    }
+    ol_red_sink_t sink;
+    ol_analyzer_sink(*an, &sink);
+    ol_red_set_sink(ol_pipeline_red(pipeline), &sink);
+    ol_info("analysis on: %u SLOs, alert routing %s, state in %s", *n_slos,
+            *cfg->alerts_config ? cfg->alerts_config : "none (API only)", path);
+    return OL_OK;
+}
+
 int ol_cmd_serve(int argc, char **argv)
 {
     ol_config_t cfg;
@@ -40,6 +86,11 @@ int ol_cmd_serve(int argc, char **argv)
     ol_ingest_t *ingest = NULL;
     ol_pipeline_t *pipeline = NULL;
     ol_server_t *server = NULL;
+    ol_state_t *state = NULL;
+    ol_act_t *act = NULL;
+    ol_analyzer_t *analyzer = NULL;
+    ol_an_slo_decl_t *slos = NULL;
+    uint32_t n_slos = 0;
     int lvl = ol_log_parse_level(cfg.log_level);
     if (lvl < 0) {
         fprintf(stderr, "olly serve: --log-level must be debug, info, warn or error, got '%s'\n", cfg.log_level);
@@ -122,13 +173,18 @@ int ol_cmd_serve(int argc, char **argv)
         exit_code = 2;
         goto out;
     }
+    if (cfg.analysis && ol_serve_analysis(&cfg, store, pipeline, &state, &act, &analyzer, &slos, &n_slos) != OL_OK) {
+        exit_code = 2;
+        goto out;
+    }
     ol_ingest_options_t io = {.store = store, .pipeline = pipeline, .max_body = cfg.max_body_bytes,
                               .token = cfg.ingest_token};
     if (ol_ingest_create(&io, &ingest) != OL_OK || ol_server_create(&server, (int)cfg.max_connections) != OL_OK) {
         ol_error("out of memory at start-up");
         goto out;
     }
-    ol_api_t api = {.store = store, .ingest = ingest, .pipeline = pipeline, .server = server, .token = cfg.api_token,
+    ol_api_t api = {.store = store, .ingest = ingest, .pipeline = pipeline, .server = server, .analyzer = analyzer,
+                    .act = act, .token = cfg.api_token,
                     .started_ns = ol_now_ns()};
     api.sql_limits.semconv_off = !cfg.semconv;
     const char *cert = *cfg.tls_cert ? cfg.tls_cert : NULL, *key = *cfg.tls_key ? cfg.tls_key : NULL;
@@ -168,10 +224,16 @@ int ol_cmd_serve(int argc, char **argv)
     exit_code = 0;
 out:
     if (server) ol_server_destroy(server);
-    ol_pipeline_stop(pipeline); /* emits the open RED and GenAI buckets into the store */
+    ol_pipeline_stop(pipeline); /* emits the open RED and GenAI buckets into the store (and to analysis) */
+    if (pipeline) ol_red_set_sink(ol_pipeline_red(pipeline), NULL);
+    ol_analyzer_stop(analyzer); /* analyses what is left, resolves what closed, saves the baselines */
+    ol_act_destroy(act);        /* delivers what it can within its shutdown flush time */
     if (store) ol_store_close(store); /* flushes (sampling still decides) and fsyncs */
     ol_pipeline_destroy(pipeline);
     ol_ingest_destroy(ingest);
+    ol_analyzer_destroy(analyzer);
+    ol_analyzer_slos_free(slos, n_slos);
+    ol_state_close(state);
     if (exit_code == 0) ol_info("stopped cleanly");
     ol_config_free(&cfg);
     return exit_code;

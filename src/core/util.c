@@ -325,3 +325,32 @@ void ol_time_format(uint64_t ns, char out[40])
         out[n + 11] = 0;
     }
 }
+
+int ol_read_file(const char *path, size_t max, ol_buf_t *out, ol_err_t *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        ol_err_set(err, "%s: %s", path, strerror(e));
+        return e == ENOENT ? OL_NOTFOUND : OL_ERR;
+    }
+    size_t start = out->len, n;
+    char chunk[8192];
+    int rc = OL_OK;
+    while (rc == OL_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (out->len - start + n > max) {
+            ol_err_set(err, "%s: larger than %zu bytes", path, max);
+            rc = OL_LIMIT;
+        } else ol_buf_append(out, chunk, n);
+    }
+    if (rc == OL_OK && ferror(f)) {
+        ol_err_set(err, "%s: read error", path);
+        rc = OL_ERR;
+    }
+    if (rc == OL_OK && out->err != OL_OK) {
+        ol_err_set(err, "%s: out of memory reading it", path);
+        rc = out->err;
+    }
+    fclose(f);
+    return rc;
+}

@@ -45,6 +45,11 @@ int ol_time_parse(ol_slice_t s, uint64_t *out_ns);
 void ol_time_format(uint64_t ns, char out[40]);
 
 /* Strict unsigned decimal parse of the whole slice; OL_CORRUPT on junk/overflow. */
+/* Reads a whole file into out (appended; out's limit applies). OL_OK;
+ * OL_NOTFOUND / OL_ERR with err naming the path and errno's reason;
+ * OL_LIMIT when it is larger than max bytes. */
+int ol_read_file(const char *path, size_t max, ol_buf_t *out, ol_err_t *err);
+
 int ol_parse_u64(ol_slice_t s, uint64_t *out);
 int ol_parse_i64(ol_slice_t s, int64_t *out);
 int ol_parse_double(ol_slice_t s, double *out);

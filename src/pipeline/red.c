@@ -470,7 +470,21 @@ static bool ol_red_emit_cell(ol_red_t *r, uint32_t i)
                               (int64_t)c->errors);
     int rc3 = ol_emit_exp_histogram(r->emit, s->is_edge ? &ol_red_m_edge_duration : &ol_red_m_duration, &p,
                                     &c->duration);
+    if (r->sink.cell) {
+        ol_red_cell_view_t v = {.service = ol_slice(svc->name, svc->len), .is_edge = s->is_edge, .kind = s->kind,
+                                .entry = s->entry, .name = name, .start_ns = p.start_ns, .end_ns = p.end_ns,
+                                .requests = c->requests, .errors = c->errors, .duration = &c->duration};
+        r->sink.cell(r->sink.ud, &v);
+    }
     return rc1 == OL_OK && rc2 == OL_OK && rc3 == OL_OK;
+}
+
+void ol_red_set_sink(ol_red_t *r, const ol_red_sink_t *sink)
+{
+    if (!r) return;
+    pthread_mutex_lock(&r->mu);
+    r->sink = sink ? *sink : (ol_red_sink_t){0};
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* Under emit_lock (write). */
@@ -495,7 +509,9 @@ static int ol_red_emit_due(ol_red_t *r, uint64_t now_ns, bool all)
         ol_red_cell_free(r, i);
         buckets++;
     }
+    ol_red_sink_t sink = r->sink;
     pthread_mutex_unlock(&r->mu);
+    if (buckets && sink.done) sink.done(sink.ud);
 
     size_t pending = ol_emit_pending(r->emit);
     ol_emit_stats_t before, after;

@@ -27,6 +27,7 @@
 #include "codec/otlp.h"
 #include "core/buf.h"
 #include "core/common.h"
+#include "pipeline/sketch.h"
 #include "store/store.h"
 
 typedef struct ol_red ol_red_t;
@@ -60,6 +61,34 @@ void ol_red_tick(ol_red_t *r, uint64_t now_ns);
  * store's error if the emission failed (the points are then lost and
  * counted). */
 int ol_red_flush(ol_red_t *r);
+
+/* A bucket as it is emitted, for a sink that analyses the series
+ * (src/analyze/analyzer.h). Slices and the sketch are only valid during the
+ * call. */
+typedef struct ol_red_cell_view {
+    ol_slice_t service;
+    bool is_edge;
+    uint8_t kind;  /* span kind (operation, OL_RED_KIND_* in red_int.h order: 0 unspecified, 1 internal,
+                    * 2 server, 3 client, 4 producer, 5 consumer) or peer type (edge: 0 service,
+                    * 1 database, 2 queue, 3 external) */
+    bool entry;    /* operation: the first span of its service in the trace */
+    ol_slice_t name; /* span name, or the peer's name */
+    uint64_t start_ns, end_ns;
+    uint64_t requests, errors;
+    const ol_sketch_t *duration; /* milliseconds */
+} ol_red_cell_view_t;
+
+typedef struct ol_red_sink {
+    /* Each emitted bucket, under the aggregator's lock: copy and return, never block. */
+    void (*cell)(void *ud, const ol_red_cell_view_t *c);
+    /* After each tick or flush that emitted at least one bucket, outside the lock. */
+    void (*done)(void *ud);
+    void *ud;
+} ol_red_sink_t;
+
+/* Sets (sink != NULL) or clears the sink. Buckets emitted before it was set
+ * are not replayed. */
+void ol_red_set_sink(ol_red_t *r, const ol_red_sink_t *sink);
 
 /* Appends the olly_red_* counters in Prometheus text format. */
 void ol_red_metrics_text(ol_red_t *r, ol_buf_t *out);

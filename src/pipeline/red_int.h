@@ -146,6 +146,7 @@ struct ol_red {
     ol_red_index_t pending_ix;
 
     ol_emit_t *emit; /* used under emit_lock (write) */
+    ol_red_sink_t sink; /* under mu; cell == NULL = none */
     ol_red_counters_t c;
 };
 

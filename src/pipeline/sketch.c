@@ -159,6 +159,18 @@ int ol_sketch_merge(ol_sketch_t *dst, const ol_sketch_t *src)
     return OL_OK;
 }
 
+uint64_t ol_sketch_count_le(const ol_sketch_t *s, double v)
+{
+    if (!s->count || isnan(v) || v < 0) return 0;
+    if (v >= s->max) return s->count;
+    if (v < s->min) return 0;
+    uint64_t n = s->zero_count;
+    if (v == 0) return n;
+    int32_t last = ol_sketch_index(v);
+    for (uint32_t j = 0; j < s->n && s->offset + (int32_t)j <= last; j++) n += s->counts[j];
+    return OL_MIN(n, s->count);
+}
+
 double ol_sketch_quantile(const ol_sketch_t *s, double q)
 {
     if (!s->count) return 0;

@@ -70,6 +70,11 @@ int ol_sketch_merge(ol_sketch_t *dst, const ol_sketch_t *src);
 /* See the header comment; 0 when the sketch is empty. */
 double ol_sketch_quantile(const ol_sketch_t *s, double q);
 static inline double ol_sketch_mean(const ol_sketch_t *s) { return s->count ? s->sum / (double)s->count : 0; }
+/* Values <= v (latency objectives: the good events). The bucket holding v
+ * counts as a whole, so the answer is exact for values outside it and
+ * within one bucket (~1.09%) of v otherwise; values above max or below min
+ * are exact. */
+uint64_t ol_sketch_count_le(const ol_sketch_t *s, double v);
 
 /* Bucket index of v > 0 at OL_SKETCH_SCALE, and the bounds (L, U] of a
  * bucket (exposed for tests and readers). */

@@ -1,0 +1,350 @@
+/*
+ * an_incident.c - anomalies, the incidents they form and the alerts those
+ * raise (analyzer.h).
+ *
+ * Anomalies are kept by id, ascending (ids only grow), at most
+ * OL_AN_MAX_ANOMALIES: when full, the oldest closed one is forgotten,
+ * here and in the state. Each is written to the state when it opens,
+ * every minute of event time while it is open, and when it closes.
+ *
+ * An anomaly joins the open incident that already holds its service or a
+ * service adjacent to it in the call graph (either direction); otherwise
+ * it opens a new incident. An incident is alerted OL_AN_GROUP_WAIT steps
+ * after it opened (so the anomalies of one cause, which open within a few
+ * steps of each other, are in it by then); the alert's labels are fixed at
+ * that moment, because Alertmanager identifies an alert by its labels:
+ *   alertname OllyAnomaly, service = the likeliest origin, severity,
+ *   incident = its id;
+ * the annotations (summary, description, services, score, signal,
+ * detector) follow the incident at every step. The likeliest origin is the
+ * anomalous service that calls no other anomalous service of the
+ * incident (the deepest one), earliest onset first; when its strongest
+ * anomaly is on a call to an uninstrumented database, queue or host, that
+ * peer is named instead.
+ */
+#include "analyze/analyzer_int.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/util.h"
+
+/* snprintf that may cut (names are long, the text is for people) */
+static void ol_an_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void ol_an_fmt(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+uint32_t ol_an_anom_index(const ol_analyzer_t *an, uint64_t id)
+{
+    uint32_t lo = 0, hi = an->n_anoms;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (an->anoms[mid].id < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < an->n_anoms && an->anoms[lo].id == id ? lo : OL_AN_NONE;
+}
+
+static ol_an_incident_t *ol_an_incident_get(ol_analyzer_t *an, uint64_t id)
+{
+    for (uint32_t i = an->n_incs; i-- > 0;)
+        if (an->incs[i].id == id) return &an->incs[i];
+    return NULL;
+}
+
+static const char *ol_an_unit(uint8_t signal) { return signal == OL_AN_A_LATENCY ? " ms" : signal == OL_AN_A_REQUESTS ? "/s" : ""; }
+
+static const char *const ol_an_peer_types[] = {"service", "database", "queue", "external host"};
+
+void ol_an_explain(ol_analyzer_t *an, ol_an_anom_t *a)
+{
+    OL_UNUSED(an);
+    char what[OL_AN_MAX_NAME * 2 + 64], onset[40];
+    ol_time_format((uint64_t)a->onset_ns, onset);
+    if (a->scope == OL_AN_SCOPE_EDGE)
+        ol_an_fmt(what, sizeof what, "calls from %s to %s %s", a->service,
+                 ol_an_peer_types[a->kind < 4 ? a->kind : 0], a->name);
+    else if (a->scope == OL_AN_SCOPE_OPERATION)
+        ol_an_fmt(what, sizeof what, "%s %s", a->service, a->name);
+    else ol_an_fmt(what, sizeof what, "%s", a->service);
+    switch (a->signal) {
+    case OL_AN_A_REQUESTS:
+    case OL_AN_A_ERRORS:
+    case OL_AN_A_LATENCY: {
+        const char *metric = a->signal == OL_AN_A_REQUESTS ? "request rate"
+                             : a->signal == OL_AN_A_ERRORS ? "error ratio"
+                                                           : "p95 latency";
+        ol_an_fmt(a->explanation, sizeof a->explanation,
+                 "%s of %s is %.4g%s, against %.4g%s expected (%+.1f robust deviations), since %s (%s detector)",
+                 metric, what, a->value, ol_an_unit(a->signal), a->expected, ol_an_unit(a->signal), a->deviation,
+                 onset, ol_an_det_name(a->det));
+        break;
+    }
+    case OL_AN_A_RED:
+        ol_an_fmt(a->explanation, sizeof a->explanation,
+                 "the combination of request rate, error ratio and latency of %s is unlike its normal ones (%s "
+                 "score %.2f, most unusual: %s), since %s",
+                 what, ol_an_det_name(a->det), a->score, a->name && *a->name ? a->name : "all together", onset);
+        break;
+    case OL_AN_A_SLO:
+        ol_an_fmt(a->explanation, sizeof a->explanation,
+                 "SLO %s of %s burns its error budget %.1fx faster than sustainable, since %s", a->name, a->service,
+                 a->value, onset);
+        break;
+    default:
+        ol_an_fmt(a->explanation, sizeof a->explanation,
+                 "the forecast says SLO %s of %s will be breached in about %.0f minutes (now %.4g ms, forecast "
+                 "%.4g ms), predicted since %s",
+                 a->name, a->service, a->deviation * (double)an->opt.step_ns / 60e9, a->value, a->expected, onset);
+        break;
+    }
+}
+
+/* Makes room for one more anomaly: forgets the oldest closed one when full. */
+static bool ol_an_anom_room(ol_analyzer_t *an)
+{
+    if (an->n_anoms >= OL_AN_MAX_ANOMALIES) {
+        uint32_t i = 0;
+        while (i < an->n_anoms && an->anoms[i].open) i++;
+        if (i == an->n_anoms) return false;
+        ol_an_persist_forget_anom(an, an->anoms[i].id);
+        ol_an_anom_free(&an->anoms[i]);
+        memmove(&an->anoms[i], &an->anoms[i + 1], (an->n_anoms - i - 1) * sizeof *an->anoms);
+        an->n_anoms--;
+    }
+    return ol_an_grow((void **)&an->anoms, &an->cap_anoms, an->n_anoms + 1, sizeof *an->anoms) == OL_OK;
+}
+
+static bool ol_an_adjacent(const ol_analyzer_t *an, uint32_t a, uint32_t b)
+{
+    if (a == b) return true;
+    const ol_an_svc_t *x = &an->svcs[a], *y = &an->svcs[b];
+    for (uint32_t i = 0; i < x->n_peers; i++)
+        if (x->peers[i] == b) return true;
+    for (uint32_t i = 0; i < y->n_peers; i++)
+        if (y->peers[i] == a) return true;
+    return false;
+}
+
+static uint64_t ol_an_incident_join(ol_analyzer_t *an, uint32_t svc, int64_t onset)
+{
+    for (uint32_t i = 0; i < an->n_incs; i++) {
+        ol_an_incident_t *inc = &an->incs[i];
+        if (!inc->open) continue;
+        for (uint32_t j = 0; j < inc->n_svcs; j++) {
+            if (!ol_an_adjacent(an, inc->svcs[j], svc)) continue;
+            bool have = false;
+            for (uint32_t k = 0; k < inc->n_svcs; k++) have |= inc->svcs[k] == svc;
+            if (!have && inc->n_svcs < OL_AN_MAX_INCIDENT_SVCS) inc->svcs[inc->n_svcs++] = svc;
+            inc->n_open++;
+            if (onset < inc->onset_ns) inc->onset_ns = onset;
+            ol_an_persist_incident(an, inc);
+            return inc->id;
+        }
+    }
+    if (ol_an_grow((void **)&an->incs, &an->cap_incs, an->n_incs + 1, sizeof *an->incs) != OL_OK) return 0;
+    ol_an_incident_t *inc = &an->incs[an->n_incs++];
+    *inc = (ol_an_incident_t){.id = an->next_incident++, .open = true, .n_open = 1, .svcs = {svc}, .n_svcs = 1,
+                              .onset_ns = onset, .created_ns = an->now_event};
+    an->st.incidents_opened++;
+    ol_an_persist_incident(an, inc);
+    return inc->id;
+}
+
+uint32_t ol_an_anom_open(ol_analyzer_t *an, uint32_t svc, uint8_t signal, uint8_t det, uint8_t scope,
+                         uint8_t kind, ol_slice_t name, const ol_an_verdict_t *v, int64_t onset_ns)
+{
+    if (!ol_an_anom_room(an)) return OL_AN_NONE;
+    ol_an_anom_t *a = &an->anoms[an->n_anoms];
+    memset(a, 0, sizeof *a);
+    a->service = ol_strndup(OL_MEM_ANALYZE, an->svcs[svc].name, an->svcs[svc].len);
+    a->name = ol_strndup(OL_MEM_ANALYZE, name.len ? (const char *)name.ptr : "", name.len);
+    if (!a->service || !a->name) {
+        ol_an_anom_free(a);
+        return OL_AN_NONE;
+    }
+    a->id = an->next_anomaly++;
+    a->open = true;
+    a->signal = signal;
+    a->det = det;
+    a->scope = scope;
+    a->kind = kind;
+    a->onset_ns = onset_ns;
+    a->last_ns = an->now_event;
+    a->score = a->peak = v->score;
+    a->value = v->value;
+    a->expected = v->expected;
+    a->deviation = v->deviation;
+    ol_an_explain(an, a);
+    a->incident = ol_an_incident_join(an, svc, onset_ns);
+    an->n_anoms++;
+    an->st.anomalies_opened++;
+    ol_info("analysis: anomaly %" PRIu64 " opened (incident %" PRIu64 "): %s", a->id, a->incident, a->explanation);
+    ol_an_persist_anom(an, a);
+    return an->n_anoms - 1;
+}
+
+void ol_an_anom_update(ol_analyzer_t *an, uint32_t idx, const ol_an_verdict_t *v, int64_t t_ns)
+{
+    ol_an_anom_t *a = &an->anoms[idx];
+    bool write = t_ns - a->last_ns >= 60000000000ll;
+    a->last_ns = t_ns;
+    a->value = v->value;
+    a->deviation = v->deviation;
+    if (a->signal >= OL_AN_A_RED) a->expected = v->expected;
+    a->score = v->score;
+    if (v->score > a->peak) a->peak = v->score;
+    ol_an_explain(an, a);
+    if (write) ol_an_persist_anom(an, a);
+}
+
+void ol_an_anom_close(ol_analyzer_t *an, uint32_t idx, int64_t end_ns)
+{
+    ol_an_anom_t *a = &an->anoms[idx];
+    a->open = false;
+    a->end_ns = end_ns > a->onset_ns ? end_ns : a->onset_ns;
+    an->st.anomalies_closed++;
+    ol_info("analysis: anomaly %" PRIu64 " closed: %s", a->id, a->explanation);
+    ol_an_persist_anom(an, a);
+    ol_an_incident_t *inc = ol_an_incident_get(an, a->incident);
+    if (!inc || !inc->open) return;
+    if (inc->n_open) inc->n_open--;
+    if (inc->n_open == 0) {
+        inc->open = false;
+        inc->end_ns = a->end_ns;
+        if (inc->alerted && an->opt.act) {
+            char key[64];
+            ol_an_fmt(key, sizeof key, "incident=%" PRIu64, inc->id);
+            if (ol_act_resolve(an->opt.act, ol_slice_cstr(key)) != OL_OK)
+                ol_warn("analysis: could not queue the resolution of incident %" PRIu64, inc->id);
+        }
+    }
+    ol_an_persist_incident(an, inc);
+}
+
+/* The incident's strongest open anomaly of service svc (or of any when svc = NONE). */
+static const ol_an_anom_t *ol_an_strongest(const ol_analyzer_t *an, uint64_t incident, uint32_t svc)
+{
+    const ol_an_anom_t *best = NULL;
+    for (uint32_t i = 0; i < an->n_anoms; i++) {
+        const ol_an_anom_t *a = &an->anoms[i];
+        if (!a->open || a->incident != incident) continue;
+        if (svc != OL_AN_NONE && strcmp(a->service, an->svcs[svc].name) != 0) continue;
+        if (!best || a->peak > best->peak || (a->peak == best->peak && a->onset_ns < best->onset_ns)) best = a;
+    }
+    return best;
+}
+
+static void ol_an_incident_root(ol_analyzer_t *an, ol_an_incident_t *inc)
+{
+    uint32_t root = OL_AN_NONE;
+    int64_t root_onset = INT64_MAX;
+    for (uint32_t pass = 0; pass < 2 && root == OL_AN_NONE; pass++)
+        for (uint32_t i = 0; i < inc->n_svcs; i++) {
+            uint32_t s = inc->svcs[i];
+            const ol_an_anom_t *a = ol_an_strongest(an, inc->id, s);
+            if (!a) continue;
+            bool calls_anomalous = false;
+            for (uint32_t j = 0; pass == 0 && j < inc->n_svcs; j++) {
+                if (inc->svcs[j] == s || !ol_an_strongest(an, inc->id, inc->svcs[j])) continue;
+                for (uint32_t k = 0; k < an->svcs[s].n_peers; k++)
+                    calls_anomalous |= an->svcs[s].peers[k] == inc->svcs[j];
+            }
+            if (calls_anomalous) continue;
+            int64_t onset = INT64_MAX;
+            for (uint32_t k = 0; k < an->n_anoms; k++) {
+                const ol_an_anom_t *b = &an->anoms[k];
+                if (b->open && b->incident == inc->id && strcmp(b->service, an->svcs[s].name) == 0 &&
+                    b->onset_ns < onset)
+                    onset = b->onset_ns;
+            }
+            if (onset < root_onset) {
+                root = s;
+                root_onset = onset;
+            }
+        }
+    if (root == OL_AN_NONE) root = inc->svcs[0];
+    const ol_an_anom_t *a = ol_an_strongest(an, inc->id, root);
+    const char *name = an->svcs[root].name;
+    if (a && a->scope == OL_AN_SCOPE_EDGE && a->kind != 0) name = a->name;
+    ol_an_fmt(inc->root, sizeof inc->root, "%s", name);
+}
+
+static void ol_an_incident_fire(ol_analyzer_t *an, ol_an_incident_t *inc)
+{
+    const ol_an_anom_t *top = ol_an_strongest(an, inc->id, OL_AN_NONE);
+    if (!top) return;
+    char key[64], id[32], score[32], services[1024], summary[OL_AN_MAX_NAME + 96], gen[128];
+    ol_an_fmt(key, sizeof key, "incident=%" PRIu64, inc->id);
+    ol_an_fmt(id, sizeof id, "%" PRIu64, inc->id);
+    ol_an_fmt(score, sizeof score, "%.3f", top->peak);
+    size_t n = 0;
+    services[0] = 0;
+    for (uint32_t i = 0; i < inc->n_svcs && n < sizeof services - 1; i++) {
+        ol_an_fmt(services + n, sizeof services - n, "%s%s", i ? ", " : "", an->svcs[inc->svcs[i]].name);
+        n += strlen(services + n);
+    }
+    ol_an_fmt(summary, sizeof summary, "Anomaly in %s (%s %s)", inc->root, top->service,
+             ol_an_signal_name(top->signal));
+    ol_an_fmt(gen, sizeof gen, "/api/v1/anomalies?incident=%" PRIu64 "&start=%" PRId64 "&status=all", inc->id,
+             inc->onset_ns);
+    ol_act_pair_t labels[] = {
+        {OL_SLICE_LIT("alertname"), OL_SLICE_LIT("OllyAnomaly")},
+        {OL_SLICE_LIT("service"), ol_slice_cstr(inc->root)},
+        {OL_SLICE_LIT("severity"), inc->severity ? OL_SLICE_LIT("critical") : OL_SLICE_LIT("warning")},
+        {OL_SLICE_LIT("incident"), ol_slice_cstr(id)},
+    };
+    ol_act_pair_t ann[] = {
+        {OL_SLICE_LIT("summary"), ol_slice_cstr(summary)},
+        {OL_SLICE_LIT("description"), ol_slice_cstr(top->explanation)},
+        {OL_SLICE_LIT("services"), ol_slice_cstr(services)},
+        {OL_SLICE_LIT("score"), ol_slice_cstr(score)},
+        {OL_SLICE_LIT("signal"), ol_slice_cstr(ol_an_signal_name(top->signal))},
+        {OL_SLICE_LIT("detector"), ol_slice_cstr(ol_an_det_name(top->det))},
+    };
+    ol_act_alert_t al = {.key = ol_slice_cstr(key), .labels = labels, .n_labels = OL_ARRAY_LEN(labels),
+                         .annotations = ann, .n_annotations = OL_ARRAY_LEN(ann), .onset_ns = inc->onset_ns,
+                         .generator = ol_slice_cstr(gen)};
+    int rc = ol_act_fire(an->opt.act, &al);
+    if (rc != OL_OK && rc != OL_BUSY) ol_warn("analysis: alert for incident %s refused: %s", id, ol_rc_str(rc));
+}
+
+void ol_an_incidents_run(ol_analyzer_t *an)
+{
+    int64_t wait = (int64_t)(OL_AN_GROUP_WAIT * an->opt.step_ns);
+    for (uint32_t i = 0; i < an->n_incs; i++) {
+        ol_an_incident_t *inc = &an->incs[i];
+        if (!inc->open) continue;
+        if (!inc->alerted && an->now_event - inc->created_ns >= wait) {
+            ol_an_incident_root(an, inc);
+            inc->severity = 0;
+            for (uint32_t k = 0; k < an->n_anoms; k++) {
+                const ol_an_anom_t *a = &an->anoms[k];
+                if (a->open && a->incident == inc->id && a->signal == OL_AN_A_SLO && a->score >= 1.0)
+                    inc->severity = 1;
+            }
+            inc->alerted = true;
+            ol_an_persist_incident(an, inc);
+            ol_info("analysis: incident %" PRIu64 " alerted: origin %s", inc->id, inc->root);
+        }
+        if (inc->alerted && an->opt.act) ol_an_incident_fire(an, inc);
+    }
+    /* closed incidents older than every anomaly kept are forgotten */
+    uint64_t oldest = UINT64_MAX;
+    for (uint32_t k = 0; k < an->n_anoms; k++)
+        if (an->anoms[k].incident < oldest) oldest = an->anoms[k].incident;
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < an->n_incs; i++)
+        if (an->incs[i].open || an->incs[i].id >= oldest) an->incs[keep++] = an->incs[i];
+        else ol_an_persist_forget_incident(an, an->incs[i].id);
+    an->n_incs = keep;
+}

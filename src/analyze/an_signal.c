@@ -1,0 +1,361 @@
+/*
+ * an_signal.c - one step of a service: every signal's detector, the
+ * service's vector detectors and its SLOs, and the life cycle that turns
+ * their verdicts into anomalies (analyzer.h, docs/analysis.md).
+ *
+ * A detector's per-step score says how rare this point is for this
+ * signal; it is not an anomaly by itself (a signal checked 8640 times a
+ * day meets a one-in-a-thousand point about nine times a day). A signal's
+ * anomaly therefore needs three things: a rare point (score >= 0.5, a tail
+ * probability of 1e-3) with a robust deviation of at least OL_AN_OPEN_Z, a
+ * change that matters in practice (per metric: 30% and 10 requests a step
+ * for traffic, 2 points of error ratio and 2 errors, 25% and 1 ms of
+ * latency), and persistence: the next OL_AN_CONFIRM - 1 steps stay beyond
+ * OL_AN_HOLD_Z deviations of the baseline frozen at the first step. It
+ * closes after OL_AN_SETTLE steps back within OL_AN_CLEAR_Z of that
+ * baseline (or below the practical floor), so "resolved" means "back at the
+ * baseline it left", not "the baseline has learned the fault".
+ *
+ * Error ratios get a second way in, for series with few requests a step: a
+ * binomial test of the errors of the last OL_AN_WIN_SHORT and OL_AN_WIN
+ * steps (1 and 5 minutes at 10 s) against the learned error probability p0 (the Chernoff bound exp(-N KL(x/N || p0)),
+ * which never understates the tail probability). A window rarer than 1e-6
+ * with the practical floor met is a candidate; the confirming steps need
+ * 1e-3 on their windows; settling is the ratio of the window back within
+ * 2 points of p0, or a window that is no longer rarer than 1e-2.
+ */
+#include "analyze/analyzer_int.h"
+
+#include <math.h>
+
+#include "core/alloc.h"
+
+static const uint8_t ol_an_sig_kind[OL_AN_M__COUNT] = {OL_AN_SIG_RATE, OL_AN_SIG_ERRORS, OL_AN_SIG_LATENCY};
+
+int ol_an_sig_init(ol_analyzer_t *an, ol_an_sig_t *s)
+{
+    ol_an_uni_options_t o = {.params = &an->params, .kind = ol_an_sig_kind[s->metric],
+                             .step_ns = (int64_t)an->opt.step_ns, .warmup = an->opt.warmup};
+    return ol_an_uni_create(&o, &s->uni);
+}
+
+/* The practical floor: is v against base a change anyone would act on? */
+static bool ol_an_matters(const ol_analyzer_t *an, uint8_t metric, double v, double base, uint64_t errors)
+{
+    double d = fabs(v - base), step_s = (double)an->opt.step_ns / 1e9;
+    switch (metric) {
+    case OL_AN_M_REQUESTS: return d >= 0.3 * fabs(base) && d * step_s >= 10;
+    case OL_AN_M_ERRORS: return v - base >= 0.02 && errors >= 2;
+    default: return v >= 1.25 * base && v - base >= 1.0;
+    }
+}
+
+/* An open anomaly's step: updated while beyond its baseline (`back` false),
+ * closed after OL_AN_SETTLE steps back (its end = the first of them). */
+static void ol_an_watch_hold(ol_analyzer_t *an, ol_an_watch_t *w, bool back, const ol_an_verdict_t *v, int64_t t)
+{
+    uint32_t idx = ol_an_anom_index(an, w->anomaly);
+    if (idx == OL_AN_NONE) { /* forgotten (pruned): start over */
+        *w = (ol_an_watch_t){0};
+        return;
+    }
+    if (!back) ol_an_anom_update(an, idx, v, t);
+    w->count = back ? w->count + 1 : 0;
+    if (w->count >= OL_AN_SETTLE) {
+        ol_an_anom_close(an, idx, t - (int64_t)((OL_AN_SETTLE - 1) * an->opt.step_ns));
+        *w = (ol_an_watch_t){0};
+    }
+}
+
+/* -log10 of the Chernoff bound on P(X >= x) for X ~ Binomial(n, p). */
+static double ol_an_binom_decades(double x, double n, double p)
+{
+    if (n <= 0 || x <= n * p) return 0;
+    double q = x / n;
+    p = fmin(fmax(p, 1e-6), 1 - 1e-9);
+    double kl = q * log(q / p) + (q < 1 ? (1 - q) * log((1 - q) / (1 - p)) : 0);
+    return n * kl / log(10);
+}
+
+/* The error-count windows: adds this step; returns the larger decades of
+ * the short and the long window against p0, with that window's ratio,
+ * errors and requests. */
+static double ol_an_err_window(ol_an_sig_t *g, const ol_an_series_t *x, double *ratio, double *errs, double *reqs)
+{
+    g->win_e[g->win_i] = x->in_step ? (uint32_t)OL_MIN(x->errors, UINT32_MAX) : 0;
+    g->win_n[g->win_i] = x->in_step ? (uint32_t)OL_MIN(x->requests, UINT32_MAX) : 0;
+    g->win_i = (g->win_i + 1) % OL_AN_WIN;
+    double e = 0, n = 0, best = -1;
+    *ratio = NAN;
+    *errs = *reqs = 0;
+    for (uint32_t k = 1; k <= OL_AN_WIN; k++) { /* newest first */
+        uint32_t i = (g->win_i + OL_AN_WIN - k) % OL_AN_WIN;
+        e += g->win_e[i];
+        n += g->win_n[i];
+        if (k != OL_AN_WIN_SHORT && k != OL_AN_WIN) continue;
+        double dec = g->p0_weight >= 200 ? ol_an_binom_decades(e, n, g->p0) : 0;
+        if (dec > best) {
+            best = dec;
+            *ratio = n > 0 ? e / n : NAN;
+            *errs = e;
+            *reqs = n;
+        }
+    }
+    return best;
+}
+
+static void ol_an_err_learn(ol_an_sig_t *g, const ol_an_series_t *x)
+{
+    if (!x->in_step || !x->requests) return;
+    /* an exponentially weighted error probability over about the last 20000 requests */
+    double n = (double)x->requests, w = fmin(g->p0_weight, 20000);
+    g->p0 = (g->p0 * w + (double)x->errors) / (w + n);
+    g->p0_weight = w + n;
+}
+
+/* The count path of an error-ratio signal; true when it handled the step. */
+static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
+                           const ol_an_verdict_t *out, bool warm)
+{
+    double ratio, errs, n, dec = ol_an_err_window(g, x, &ratio, &errs, &n);
+    ol_an_watch_t *w = &g->w;
+    if (!warm) {
+        ol_an_err_learn(g, x);
+        return false;
+    }
+    bool matters = isfinite(ratio) && ratio - g->p0 >= 0.02 && errs >= 3;
+    double sd = sqrt(fmax(g->p0 * (1 - g->p0), 1e-4) / fmax(n, 1));
+    ol_an_verdict_t at = *out;
+    at.value = ratio;
+    at.expected = g->p0;
+    at.deviation = isfinite(ratio) ? (ratio - g->p0) / sd : 0;
+    at.score = fmin(1.0, dec / 6);
+    at.det = OL_AN_DET_ROBUST;
+    switch (w->st) {
+    case OL_AN_ST_IDLE:
+        if (dec < 6 || !matters) {
+            ol_an_err_learn(g, x);
+            return false;
+        }
+        *w = (ol_an_watch_t){.st = OL_AN_ST_CANDIDATE, .dir = 1, .count = 1, .base = g->p0, .scale = -1,
+                             .since_ns = t};
+        return true;
+    case OL_AN_ST_CANDIDATE:
+        if (w->scale >= 0) return false; /* a candidate of the per-step path */
+        if (dec < 3 || !matters) {
+            *w = (ol_an_watch_t){0};
+            return true;
+        }
+        if (++w->count < OL_AN_CONFIRM) return true;
+        {
+            uint32_t idx = ol_an_anom_open(an, x->svc, g->metric, OL_AN_DET_ROBUST, x->scope, x->kind,
+                                           ol_slice((const uint8_t *)x->name, x->name_len), &at, w->since_ns);
+            if (idx == OL_AN_NONE) {
+                w->count--;
+                return true;
+            }
+            w->st = OL_AN_ST_OPEN;
+            w->count = 0;
+            w->anomaly = an->anoms[idx].id;
+        }
+        return true;
+    default:
+        if (w->scale >= 0) return false;
+        if (isfinite(ratio)) ol_an_watch_hold(an, w, dec < 2 || ratio - w->base < 0.02, &at, t);
+        return true;
+    }
+}
+
+static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t, double v)
+{
+    ol_an_verdict_t out, parts[OL_AN_DET__COUNT];
+    ol_an_uni_update(g->uni, t, v, &out, parts);
+    an->st.updates++;
+    double raw = 0;
+    for (int d = 0; d < OL_AN_DET__COUNT; d++)
+        if (parts[d].score > raw) {
+            raw = parts[d].score;
+            if (out.det == OL_AN_DET_NONE) out.det = (uint8_t)d;
+        }
+    out.score = raw;
+    g->last = out;
+    g->has_last = true;
+    if (g->metric == OL_AN_M_ERRORS && ol_an_err_step(an, g, x, t, &out, ol_an_uni_warm(g->uni))) return;
+    if (!isfinite(v) || !ol_an_uni_warm(g->uni)) return;
+
+    ol_an_watch_t *w = &g->w;
+    bool up_only = g->metric != OL_AN_M_REQUESTS;
+    double z = w->scale > 0 ? (v - w->base) / w->scale * w->dir : 0;
+    switch (w->st) {
+    case OL_AN_ST_IDLE: {
+        if (raw < OL_AN_OPEN_SCORE || out.det == OL_AN_DET_NOVELTY || fabs(out.deviation) < OL_AN_OPEN_Z) return;
+        int8_t dir = out.deviation > 0 ? 1 : -1;
+        if (up_only && dir < 0) return;
+        if (!ol_an_matters(an, g->metric, v, out.expected, x->errors)) return;
+        *w = (ol_an_watch_t){.st = OL_AN_ST_CANDIDATE, .dir = dir, .count = 1, .base = out.expected,
+                             .scale = fabs(v - out.expected) / fabs(out.deviation), .since_ns = t};
+        break;
+    }
+    case OL_AN_ST_CANDIDATE:
+        if (z < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors)) {
+            *w = (ol_an_watch_t){0};
+            return;
+        }
+        if (++w->count < OL_AN_CONFIRM) return;
+        {
+            ol_an_verdict_t at = out;
+            at.expected = w->base;
+            at.deviation = (v - w->base) / w->scale;
+            uint32_t idx = ol_an_anom_open(an, x->svc, g->metric, out.det, x->scope, x->kind,
+                                           ol_slice((const uint8_t *)x->name, x->name_len), &at, w->since_ns);
+            if (idx == OL_AN_NONE) { /* nothing kept: stay a candidate and try again next step */
+                w->count--;
+                return;
+            }
+            w->st = OL_AN_ST_OPEN;
+            w->count = 0;
+            w->anomaly = an->anoms[idx].id;
+        }
+        break;
+    case OL_AN_ST_OPEN: {
+        ol_an_verdict_t at = out;
+        at.expected = w->base;
+        at.deviation = (v - w->base) / w->scale;
+        ol_an_watch_hold(an, w, z < OL_AN_CLEAR_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors), &at, t);
+        break;
+    }
+    }
+}
+
+/* A score-only life cycle (vector detectors, SLO rules, forecasts): a
+ * candidate at open_score, confirmed by `confirm` steps at >= 3/4 of it,
+ * closed after OL_AN_SETTLE steps below clear_score. */
+static void ol_an_watch_score(ol_analyzer_t *an, ol_an_watch_t *w, uint32_t svc, uint8_t signal, uint8_t scope,
+                              ol_slice_t name, const ol_an_verdict_t *v, int64_t t, double open_score,
+                              uint32_t confirm, double clear_score)
+{
+    switch (w->st) {
+    case OL_AN_ST_IDLE:
+        if (v->score < open_score) return;
+        *w = (ol_an_watch_t){.st = OL_AN_ST_CANDIDATE, .since_ns = v->since_ns ? v->since_ns : t};
+        /* fall through */
+    case OL_AN_ST_CANDIDATE:
+        if (v->score < 0.75 * open_score) {
+            *w = (ol_an_watch_t){0};
+            return;
+        }
+        if (++w->count < confirm) return;
+        {
+            uint32_t idx = ol_an_anom_open(an, svc, signal, v->det, scope, 0, name, v, w->since_ns);
+            if (idx == OL_AN_NONE) return;
+            w->st = OL_AN_ST_OPEN;
+            w->count = 0;
+            w->anomaly = an->anoms[idx].id;
+        }
+        break;
+    case OL_AN_ST_OPEN:
+        ol_an_watch_hold(an, w, v->score < clear_score, v, t);
+        break;
+    }
+}
+
+static void ol_an_vec_step(ol_analyzer_t *an, uint32_t svc, int64_t t, const ol_an_series_t *whole)
+{
+    ol_an_svc_t *s = &an->svcs[svc];
+    double step_s = (double)an->opt.step_ns / 1e9;
+    double x[OL_AN_VEC_DIM];
+    x[0] = log1p((double)whole->requests / step_s);
+    x[1] = whole->requests ? (double)whole->errors / (double)whole->requests : 0;
+    x[2] = isfinite(whole->p95) ? log1p(whole->p95) : s->last_x[2];
+    memcpy(s->last_x, x, sizeof x);
+    if (!s->forest) {
+        ol_an_iforest_options_t fo = {.dim = OL_AN_VEC_DIM};
+        ol_an_autoenc_options_t ao = {.dim = OL_AN_VEC_DIM};
+        if (ol_an_iforest_create(&fo, &s->forest) != OL_OK || ol_an_autoenc_create(&ao, &s->ae) != OL_OK) {
+            ol_an_iforest_destroy(s->forest);
+            s->forest = NULL;
+            return;
+        }
+    }
+    bool learn = s->w_vec.st == OL_AN_ST_IDLE;
+    ol_an_verdict_t vf, va;
+    uint32_t cf = OL_AN_NONE, ca = OL_AN_NONE;
+    double err = 0;
+    if (ol_an_iforest_update(s->forest, t, x, learn, &vf, &cf) != OL_OK) return;
+    if (ol_an_autoenc_update(s->ae, t, x, learn, &va, &ca, &err) != OL_OK) return;
+    an->st.updates += 2;
+    /* the weaker of the two: both models must find the combination unusual */
+    ol_an_verdict_t v = vf.score <= va.score ? vf : va;
+    s->vec_culprit = vf.score <= va.score ? cf : ca;
+    if (s->vec_culprit >= OL_AN_VEC_DIM) s->vec_culprit = OL_AN_NONE;
+    s->last_vec = v;
+    if (!ol_an_iforest_ready(s->forest) || !ol_an_autoenc_ready(s->ae)) return;
+    ol_an_watch_score(an, &s->w_vec, svc, OL_AN_A_RED, OL_AN_SCOPE_SERVICE, OL_SLICE_NULL, &v, t, OL_AN_VEC_SCORE,
+                      OL_AN_CONFIRM, 0.3);
+}
+
+static void ol_an_slo_step(ol_analyzer_t *an, ol_an_slo_ent_t *e, uint32_t svc, int64_t t)
+{
+    ol_an_svc_t *s = &an->svcs[svc];
+    const ol_an_series_t *x = &an->series[s->series[0]];
+    if (e->decl.operation[0]) {
+        uint32_t found = OL_AN_NONE;
+        for (uint32_t i = 1; i < s->n_series && found == OL_AN_NONE; i++) {
+            const ol_an_series_t *y = &an->series[s->series[i]];
+            if (y->scope == OL_AN_SCOPE_OPERATION && strlen(e->decl.operation) == y->name_len &&
+                memcmp(e->decl.operation, y->name, y->name_len) == 0)
+                found = s->series[i];
+        }
+        if (found == OL_AN_NONE) return;
+        x = &an->series[found];
+    }
+    double total = x->in_step ? (double)x->requests : 0, good = total;
+    double q = NAN;
+    if (e->decl.kind == OL_AN_SLO_AVAILABILITY) good = total - (double)x->errors;
+    else if (x->dur) {
+        good = (double)ol_sketch_count_le(x->dur, e->decl.threshold_ms);
+        q = ol_sketch_quantile(x->dur, e->decl.objective);
+    }
+    ol_an_verdict_t v;
+    ol_an_slo_update(e->slo, t, good, total, &v, &e->rule);
+    e->last_slo = v;
+    an->st.updates++;
+    ol_slice_t name = ol_slice_cstr(e->decl.name);
+    ol_an_watch_score(an, &e->w_slo, svc, OL_AN_A_SLO, OL_AN_SCOPE_SERVICE, name, &v, t, 0.5, 1, 0.5);
+    if (e->fc) {
+        ol_an_verdict_t f;
+        int rc = ol_an_fc_update(e->fc, t, q, &f);
+        an->st.updates++;
+        if (rc != OL_OK) return;
+        e->fc_steps = (uint32_t)(f.score > 0 ? f.deviation : 0);
+        /* a forecast speaks before the breach; once the quantile is over the line the SLO's own rules
+         * and the latency signal take over */
+        if (isfinite(q) && q >= e->decl.threshold_ms) f.score = 0;
+        e->last_fc = f;
+        ol_an_watch_score(an, &e->w_fc, svc, OL_AN_A_FORECAST, OL_AN_SCOPE_SERVICE, name, &f, t, 0.5, OL_AN_CONFIRM,
+                          0.25);
+    }
+}
+
+void ol_an_step_service(ol_analyzer_t *an, uint32_t svc, int64_t t_ns)
+{
+    ol_an_svc_t *s = &an->svcs[svc];
+    if (t_ns > an->now_event) an->now_event = t_ns;
+    s->steps++;
+    double step_s = (double)an->opt.step_ns / 1e9;
+    for (uint32_t i = 0; i < s->n_series; i++) {
+        ol_an_series_t *x = &an->series[s->series[i]];
+        double rate = x->in_step ? (double)x->requests / step_s : 0;
+        double err = x->in_step && x->requests ? (double)x->errors / (double)x->requests : NAN;
+        double lat = x->in_step && x->requests && isfinite(x->p95) ? x->p95 : NAN;
+        ol_an_sig_step(an, &an->sigs[x->sig[OL_AN_M_REQUESTS]], x, t_ns, rate);
+        ol_an_sig_step(an, &an->sigs[x->sig[OL_AN_M_ERRORS]], x, t_ns, err);
+        ol_an_sig_step(an, &an->sigs[x->sig[OL_AN_M_LATENCY]], x, t_ns, lat);
+    }
+    ol_an_vec_step(an, svc, t_ns, &an->series[s->series[0]]);
+    for (uint32_t i = 0; i < an->n_slos; i++) {
+        ol_an_slo_ent_t *e = &an->slos[i];
+        if (strlen(e->decl.service) == s->len && memcmp(e->decl.service, s->name, s->len) == 0)
+            ol_an_slo_step(an, e, svc, t_ns);
+    }
+}

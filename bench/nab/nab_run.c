@@ -1,7 +1,7 @@
 /*
  * nab_run.c - `nab_run`: Olly's single-signal detector over the NAB corpus.
  *
- *   nab_run --nab DIR --out DIR [--name olly] [--only SUBSTR] [--per-file]
+ *   nab_run --nab DIR --out DIR [--name olly] [--only SUBSTR] [--per-file] [--set NAME=VALUE]...
  *
  * Each of NAB's files is one signal, read as a stream: a fresh detector
  * (src/analyze/uni.h, the code the server runs, kind GENERIC, step and
@@ -36,7 +36,9 @@ static void usage(void)
     fprintf(stderr,
             "usage: nab_run --nab DIR --out DIR [--name NAME] [--only SUBSTR] [--per-file]\n"
             "  --name   detector name in the results layout (default olly)\n"
-            "  --only   run only the files whose name contains SUBSTR (the score is then a subset score)\n");
+            "  --only   run only the files whose name contains SUBSTR (the score is then a subset score)\n"
+            "  --set    override one detector parameter for the whole corpus (ol_an_uni_param_set), repeatable;\n"
+            "           the scores are then not the default configuration's\n");
     exit(2);
 }
 
@@ -60,9 +62,11 @@ static int64_t now_ns(void)
 }
 
 /* One file through a fresh detector; a[i] = the verdict's score. */
-static int run_file(const ol_nab_file_t *f, double *a, int64_t *ns, uint64_t *ignored)
+static ol_an_uni_params_t g_params;
+
+static int run_file(const ol_nab_file_t *f, double *a, int64_t *ns, uint64_t *ignored, size_t *bytes)
 {
-    ol_an_uni_options_t opt = {.kind = OL_AN_SIG_GENERIC, .step_ns = 0, .warmup = 0};
+    ol_an_uni_options_t opt = {.params = &g_params, .kind = OL_AN_SIG_GENERIC, .step_ns = 0, .warmup = 0};
     ol_an_uni_t *u = NULL;
     int rc = ol_an_uni_create(&opt, &u);
     if (rc != OL_OK) {
@@ -83,6 +87,7 @@ static int run_file(const ol_nab_file_t *f, double *a, int64_t *ns, uint64_t *ig
         a[i] = v.score;
     }
     *ns += now_ns() - t0;
+    if (ol_an_uni_bytes(u) > *bytes) *bytes = ol_an_uni_bytes(u);
     ol_an_uni_destroy(u);
     for (uint32_t i = 0; i < f->n; i++) {
         if (!(a[i] >= 0 && a[i] <= 1)) {
@@ -125,6 +130,8 @@ int main(int argc, char **argv)
 {
     const char *nab = NULL, *out = NULL, *name = "olly", *only = NULL;
     bool per_file = false;
+    int nset = 0;
+    ol_an_uni_params_default(&g_params);
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (!strcmp(o, "--nab") && i + 1 < argc) nab = argv[++i];
@@ -132,6 +139,21 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "--name") && i + 1 < argc) name = argv[++i];
         else if (!strcmp(o, "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(o, "--per-file")) per_file = true;
+        else if (!strcmp(o, "--set") && i + 1 < argc) {
+            char pname[64];
+            const char *eq = strchr(argv[++i], '=');
+            if (!eq || (size_t)(eq - argv[i]) >= sizeof pname) usage();
+            memcpy(pname, argv[i], (size_t)(eq - argv[i]));
+            pname[eq - argv[i]] = 0;
+            char *end;
+            double v = strtod(eq + 1, &end);
+            int src = *end ? OL_LIMIT : ol_an_uni_param_set(&g_params, pname, v);
+            if (src != OL_OK) {
+                fprintf(stderr, "nab_run: --set %s: %s\n", argv[i], ol_rc_str(src));
+                return 2;
+            }
+            nset++;
+        }
         else usage();
     }
     if (!nab || !out || !*name || strchr(name, '/')) usage();
@@ -148,10 +170,11 @@ int main(int argc, char **argv)
     if (!a || !back) goto nomem;
     int64_t ns = 0;
     uint64_t ignored = 0;
+    size_t bytes = 0;
     for (uint32_t f = 0; f < c->nfiles; f++) {
         a[f] = ol_arena_alloc(c->arena, (size_t)c->files[f].n * sizeof *a[f]);
         if (!a[f]) goto nomem;
-        if (run_file(&c->files[f], a[f], &ns, &ignored) != OL_OK) goto fail;
+        if (run_file(&c->files[f], a[f], &ns, &ignored, &bytes) != OL_OK) goto fail;
         if (write_file(out, name, &c->files[f], a[f]) != OL_OK) goto fail;
     }
 
@@ -170,16 +193,17 @@ int main(int argc, char **argv)
     rc = ol_nab_evaluate(c, (const double *const *)back, NULL, &ev);
     if (rc != OL_OK) goto nomem;
 
-    printf("nab_run: detector %s (src/analyze/uni.c, kind generic, default step and warm-up), results in %s/%s/\n",
-           name, out, name);
+    printf("nab_run: detector %s (src/analyze/uni.c, kind generic, default step and warm-up, %s), results in "
+           "%s/%s/\n",
+           name, nset ? "parameters overridden by --set" : "default parameters", out, name);
     printf("%u files, %u windows, %llu rows", c->nfiles, c->nwindows, (unsigned long long)c->nrows);
     if (only)
         printf(" -- a SUBSET (--only %s): scores are normalised over these files only and do not compare with "
                "the NAB scoreboard", only);
     printf("\n");
     ol_nab_print(stdout, c, &ev, true, per_file);
-    printf("\ndetector time: %.0f ns per point (%llu points, %.3f s)", (double)ns / (double)c->nrows,
-           (unsigned long long)c->nrows, (double)ns / 1e9);
+    printf("\ndetector time: %.0f ns per point (%llu points, %.3f s); state %zu bytes per signal",
+           (double)ns / (double)c->nrows, (unsigned long long)c->nrows, (double)ns / 1e9, bytes);
     if (ignored) printf("; %llu rows went back in time and were skipped by the detector (score 0)",
                         (unsigned long long)ignored);
     printf("\n");

@@ -8,8 +8,10 @@
  * and never on a calm one; a tail probability means the same on both.
  *
  * How: the window is kept twice, in arrival order (a ring, to know what
- * leaves) and sorted (to rank by binary search), as floats: O(log n) to
- * rank, O(n) memmove to insert (n <= a few thousand, a few hundred ns).
+ * leaves) and sorted (to rank by binary search), as 16-bit codes of
+ * log(1 + v) (relative resolution 5e-4; negative values count as 0, the
+ * statistics ranked are distances): 4 bytes per value, O(log n) to rank,
+ * O(n) memmove to insert (n <= a few thousand, a few hundred ns).
  * The tail is exact where it matters, at the top: (#{h >= v} + 1)/(n + 1),
  * and beyond the largest value in the window it keeps shrinking with the
  * distance, so "twice the biggest" ranks above "just the biggest". A
@@ -24,8 +26,8 @@
 #define OL_AN_CALIB_MAX 16384
 
 typedef struct ol_an_calib {
-    float *sorted; /* ascending */
-    float *ring;   /* arrival order */
+    uint16_t *sorted; /* ascending, quantised (calib.c) */
+    uint16_t *ring;   /* arrival order */
     uint32_t cap, n, head;
 } ol_an_calib_t;
 
@@ -35,6 +37,8 @@ void ol_an_calib_free(ol_an_calib_t *c);
 /* Upper-tail probability of v in (0,1]; 1 with no history. */
 double ol_an_calib_tail(const ol_an_calib_t *c, double v);
 void ol_an_calib_add(ol_an_calib_t *c, double v);
+/* Forgets every value (the capacity stays). */
+void ol_an_calib_reset(ol_an_calib_t *c);
 
 void ol_an_calib_save(const ol_an_calib_t *c, ol_buf_t *b);
 /* Into a calibrator initialised with the same cap; r->rc says. */

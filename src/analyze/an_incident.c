@@ -18,8 +18,8 @@
  * the annotations (summary, description, services, score, signal,
  * detector) follow the incident at every step. The likeliest origin is the
  * anomalous service that calls no other anomalous service of the
- * incident (the deepest one), earliest onset first; when its strongest
- * anomaly is on a call to an uninstrumented database, queue or host, that
+ * incident (the deepest one), earliest onset first; when it has an
+ * anomaly on its calls to an uninstrumented database, queue or host, that
  * peer is named instead.
  */
 #include "analyze/analyzer_int.h"
@@ -273,9 +273,16 @@ static void ol_an_incident_root(ol_analyzer_t *an, ol_an_incident_t *inc)
             }
         }
     if (root == OL_AN_NONE) root = inc->svcs[0];
-    const ol_an_anom_t *a = ol_an_strongest(an, inc->id, root);
+    /* calls from the origin to a database, queue or host it cannot see inside explain the rest */
     const char *name = an->svcs[root].name;
-    if (a && a->scope == OL_AN_SCOPE_EDGE && a->kind != 0) name = a->name;
+    const ol_an_anom_t *peer = NULL;
+    for (uint32_t k = 0; k < an->n_anoms; k++) {
+        const ol_an_anom_t *a = &an->anoms[k];
+        if (a->open && a->incident == inc->id && a->scope == OL_AN_SCOPE_EDGE && a->kind != 0 &&
+            strcmp(a->service, name) == 0 && (!peer || a->peak > peer->peak))
+            peer = a;
+    }
+    if (peer) name = peer->name;
     ol_an_fmt(inc->root, sizeof inc->root, "%s", name);
 }
 

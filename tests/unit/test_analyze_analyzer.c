@@ -1,0 +1,295 @@
+/*
+ * test_analyze_analyzer.c - the server's analysis loop (analyze/analyzer.h)
+ * fed synthetic RED buckets through its sink, as the RED aggregator does:
+ * a small system (frontend -> checkout -> payment, checkout -> a database)
+ * with Poisson traffic, a base error rate and log-normal latencies.
+ * Known answers: a fault-free stretch raises nothing; an error burst on the
+ * leaf opens anomalies there within a few steps, makes one incident whose
+ * alert names the leaf, and closes when the burst ends; a latency fault on
+ * the database names the database; a restart keeps baselines (no new
+ * warm-up) and the open anomaly (same id), which still closes later; an
+ * availability SLO fires on the burst; bad SLO files are refused with the
+ * field named.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "analyze/analyzer.h"
+#include "codec/json.h"
+#include "core/arena.h"
+#include "test.h"
+
+#define STEP_NS 10000000000ull
+#define T0 (1700000000ull * 1000000000ull)
+
+typedef struct sys {
+    uint64_t rng;
+    double err_payment, lat_db_ms; /* fault knobs */
+} sys_t;
+
+static uint64_t poisson(uint64_t *rng, double mean)
+{
+    double v = mean + sqrt(mean) * ol_test_gauss(rng);
+    return v < 0 ? 0 : (uint64_t)llround(v);
+}
+
+static void cell(ol_analyzer_t *an, const char *svc, bool edge, uint8_t kind, const char *name, uint64_t bucket,
+                 uint64_t req, uint64_t errs, uint64_t *rng, double lat_ms)
+{
+    ol_sketch_t s;
+    ol_sketch_init(&s);
+    for (uint64_t i = 0; i < req; i++) ol_sketch_add(&s, lat_ms * exp(0.25 * ol_test_gauss(rng)));
+    ol_red_cell_view_t v = {.service = ol_slice_cstr(svc), .is_edge = edge, .kind = kind, .entry = !edge,
+                            .name = ol_slice_cstr(name), .start_ns = bucket * STEP_NS,
+                            .end_ns = (bucket + 1) * STEP_NS, .requests = req, .errors = errs, .duration = &s};
+    ol_analyzer_red_cell(an, &v);
+    ol_sketch_free(&s);
+}
+
+static uint64_t binom(uint64_t *rng, uint64_t n, double p)
+{
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < n; i++) k += (double)(ol_test_rng(rng) >> 11) * 0x1p-53 < p;
+    return k;
+}
+
+/* One step of the system at bucket b, then the analyzer's run. */
+static void step(ol_analyzer_t *an, sys_t *s, uint64_t b)
+{
+    uint64_t n = poisson(&s->rng, 60), pay = poisson(&s->rng, 30);
+    uint64_t pay_err = binom(&s->rng, pay, s->err_payment);
+    uint64_t fe_err = binom(&s->rng, n, 0.002) + pay_err;
+    cell(an, "frontend", false, 2, "GET /", b, n, fe_err, &s->rng, 40 + s->lat_db_ms);
+    cell(an, "frontend", true, 0, "checkout", b, n, pay_err, &s->rng, 30 + s->lat_db_ms);
+    cell(an, "checkout", false, 2, "PlaceOrder", b, n, pay_err, &s->rng, 28 + s->lat_db_ms);
+    cell(an, "checkout", true, 0, "payment", b, pay, pay_err, &s->rng, 12);
+    cell(an, "checkout", true, 1, "postgresql", b, n, 0, &s->rng, 3 + s->lat_db_ms);
+    cell(an, "payment", false, 2, "Charge", b, pay, pay_err, &s->rng, 10);
+    ol_analyzer_run(an, true);
+}
+
+static ol_analyzer_t *make(ol_state_t *st, ol_act_t *act, const ol_an_slo_decl_t *slos, uint32_t n_slos)
+{
+    ol_analyzer_options_t o = {.step_ns = STEP_NS, .state = st, .act = act, .slos = slos, .n_slos = n_slos,
+                               .no_thread = true};
+    ol_analyzer_t *an = NULL;
+    ol_err_t err = {{0}};
+    CHECK_EQ_INT(ol_analyzer_create(&o, &an, &err), OL_OK);
+    return an;
+}
+
+/* Anomalies as JSON, parsed: count those matching signal/service/status ("" = any). */
+static int count_anomalies(ol_analyzer_t *an, const char *service, const char *signal, const char *status,
+                           char first_id[32], int64_t *first_onset)
+{
+    ol_buf_t b;
+    ol_buf_init(&b, OL_MEM_CORE, 0);
+    ol_anomaly_query_t q = {.start_ns = 1, .end_ns = UINT64_MAX, .limit = 10000};
+    CHECK_EQ_INT(ol_analyzer_anomalies_json(an, &q, &b), OL_OK);
+    ol_arena_t *a = ol_arena_create(65536, 64u << 20);
+    ol_json_doc_t d;
+    int n = 0;
+    if (first_id) first_id[0] = 0;
+    if (ol_json_parse(ol_buf_slice(&b), a, &d, NULL) == OL_OK) {
+        uint32_t arr = ol_json_object_get(&d, 0, "anomalies");
+        uint32_t t = arr + 1;
+        for (uint32_t i = 0; arr && i < d.toks[arr].size; i++, t = d.toks[t].next) {
+            uint32_t sv = ol_json_object_get(&d, t, "service"), sg = ol_json_object_get(&d, t, "signal"),
+                     st = ol_json_object_get(&d, t, "status");
+            if (*service && !ol_slice_eq_cstr(d.toks[sv].text, service)) continue;
+            if (*signal && !ol_slice_eq_cstr(d.toks[sg].text, signal)) continue;
+            if (*status && !ol_slice_eq_cstr(d.toks[st].text, status)) continue;
+            n++;
+            if (first_id) { /* the list is newest first: keep the last seen = the oldest */
+                ol_slice_t id = d.toks[ol_json_object_get(&d, t, "id")].text;
+                snprintf(first_id, 32, "%.*s", (int)id.len, (const char *)id.ptr);
+                uint64_t on = 0;
+                ol_slice_t ons = d.toks[ol_json_object_get(&d, t, "onsetNs")].text;
+                for (size_t k = 0; k < ons.len; k++) on = on * 10 + (uint64_t)(ons.ptr[k] - '0');
+                if (first_onset) *first_onset = (int64_t)on;
+            }
+        }
+    } else CHECK(!"anomalies JSON parses");
+    ol_arena_destroy(a);
+    ol_buf_free(&b);
+    return n;
+}
+
+static void test_quiet_then_error_burst(void)
+{
+    ol_state_t *st = NULL;
+    CHECK_EQ_INT(ol_state_open_memory(&st), OL_OK);
+    ol_act_t *act = NULL;
+    ol_err_t err = {{0}};
+    ol_act_options_t ao = {.state = st, .node_id = "test"};
+    CHECK_EQ_INT(ol_act_create(&ao, &act, &err), OL_OK);
+    ol_analyzer_t *an = make(st, act, NULL, 0);
+    sys_t s = {.rng = 42};
+    uint64_t b0 = T0 / STEP_NS, b = b0;
+    for (; b < b0 + 600; b++) step(an, &s, b);
+    CHECK_EQ_INT(count_anomalies(an, "", "", "", NULL, NULL), 0); /* a quiet system is quiet */
+    ol_analyzer_stats_t stats;
+    ol_analyzer_stats(an, &stats);
+    CHECK_EQ_INT(stats.signals, 3 * (3 + 3 + 3)); /* 3 series each of services, entry operations, edges */
+    CHECK_EQ_INT(stats.warm, stats.signals);
+
+    uint64_t fault = b;
+    s.err_payment = 0.3;
+    for (; b < fault + 60; b++) step(an, &s, b);
+    char id[32];
+    int64_t onset = 0;
+    CHECK(count_anomalies(an, "payment", "errors", "open", id, &onset) >= 1);
+    CHECK(onset >= (int64_t)(fault * STEP_NS) && onset <= (int64_t)((fault + 3) * STEP_NS));
+    ol_act_sync(act, 5000);
+    ol_buf_t al;
+    ol_buf_init(&al, OL_MEM_CORE, 0);
+    ol_act_alerts_json(act, &al);
+    ol_buf_append_u8(&al, 0);
+    CHECK(strstr((char *)al.data, "\"service\":\"payment\"") != NULL);
+    CHECK(strstr((char *)al.data, "\"status\":\"firing\"") != NULL);
+    CHECK(strstr((char *)al.data, "incident=2") == NULL); /* one incident, one alert */
+
+    s.err_payment = 0;
+    for (; b < fault + 120; b++) step(an, &s, b);
+    CHECK_EQ_INT(count_anomalies(an, "", "", "open", NULL, NULL), 0);
+    CHECK(count_anomalies(an, "payment", "errors", "closed", NULL, NULL) >= 1);
+    ol_act_sync(act, 5000);
+    ol_buf_reset(&al);
+    ol_act_alerts_json(act, &al);
+    ol_buf_append_u8(&al, 0);
+    CHECK(strstr((char *)al.data, "\"status\":\"resolved\"") != NULL);
+    CHECK(strstr((char *)al.data, "\"status\":\"firing\"") == NULL);
+    ol_buf_free(&al);
+    ol_analyzer_destroy(an);
+    ol_act_destroy(act);
+    ol_state_close(st);
+}
+
+static void test_database_latency_names_database(void)
+{
+    ol_state_t *st = NULL;
+    CHECK_EQ_INT(ol_state_open_memory(&st), OL_OK);
+    ol_act_t *act = NULL;
+    ol_err_t err = {{0}};
+    ol_act_options_t ao = {.state = st, .node_id = "test"};
+    CHECK_EQ_INT(ol_act_create(&ao, &act, &err), OL_OK);
+    ol_analyzer_t *an = make(st, act, NULL, 0);
+    sys_t s = {.rng = 7};
+    uint64_t b0 = T0 / STEP_NS, b = b0;
+    for (; b < b0 + 500; b++) step(an, &s, b);
+    s.lat_db_ms = 60;
+    for (; b < b0 + 540; b++) step(an, &s, b);
+    CHECK(count_anomalies(an, "checkout", "latency", "open", NULL, NULL) >= 1);
+    CHECK_EQ_INT(count_anomalies(an, "payment", "", "", NULL, NULL), 0);
+    ol_act_sync(act, 5000);
+    ol_buf_t al;
+    ol_buf_init(&al, OL_MEM_CORE, 0);
+    ol_act_alerts_json(act, &al);
+    ol_buf_append_u8(&al, 0);
+    CHECK(strstr((char *)al.data, "\"service\":\"postgresql\"") != NULL);
+    ol_buf_free(&al);
+    ol_analyzer_destroy(an);
+    ol_act_destroy(act);
+    ol_state_close(st);
+}
+
+static void test_restart_keeps_baselines_and_open_anomaly(void)
+{
+    char dir[] = "/tmp/olly-an-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    ol_err_t err = {{0}};
+    ol_state_t *st = NULL;
+    CHECK_EQ_INT(ol_state_open_sqlite(path, &st, &err), OL_OK);
+    ol_analyzer_t *an = make(st, NULL, NULL, 0);
+    sys_t s = {.rng = 99};
+    uint64_t b0 = T0 / STEP_NS, b = b0;
+    for (; b < b0 + 400; b++) step(an, &s, b);
+    s.err_payment = 0.4;
+    for (; b < b0 + 420; b++) step(an, &s, b);
+    char id[32], id2[32];
+    int64_t onset = 0, onset2 = 0;
+    CHECK(count_anomalies(an, "payment", "errors", "open", id, &onset) >= 1);
+    ol_analyzer_stats_t before;
+    ol_analyzer_stats(an, &before);
+    ol_analyzer_stop(an);
+    ol_analyzer_destroy(an);
+    ol_state_close(st);
+
+    CHECK_EQ_INT(ol_state_open_sqlite(path, &st, &err), OL_OK);
+    an = make(st, NULL, NULL, 0);
+    ol_analyzer_stats_t after;
+    ol_analyzer_stats(an, &after);
+    CHECK_EQ_INT(after.signals, before.signals);
+    CHECK_EQ_INT(after.warm, after.signals); /* no second warm-up */
+    CHECK(count_anomalies(an, "payment", "errors", "open", id2, &onset2) >= 1);
+    CHECK(strcmp(id, id2) == 0);
+    CHECK_EQ_INT(onset2, onset);
+    for (; b < b0 + 440; b++) step(an, &s, b); /* still the fault: nothing new opens for it */
+    CHECK(count_anomalies(an, "payment", "errors", "", NULL, NULL) == count_anomalies(an, "payment", "errors", "open", NULL, NULL));
+    s.err_payment = 0;
+    for (; b < b0 + 500; b++) step(an, &s, b);
+    CHECK_EQ_INT(count_anomalies(an, "", "", "open", NULL, NULL), 0);
+    CHECK(count_anomalies(an, "payment", "errors", "closed", id2, NULL) >= 1);
+    CHECK(strcmp(id, id2) == 0); /* the same anomaly closed */
+    ol_analyzer_destroy(an);
+    ol_state_close(st);
+    ol_test_rm_rf(dir);
+}
+
+static void test_slo_fires(void)
+{
+    ol_an_slo_decl_t *d = NULL;
+    uint32_t n = 0;
+    ol_err_t err = {{0}};
+    const char *json = "{\"slos\":[{\"name\":\"pay\",\"service\":\"payment\",\"kind\":\"availability\",\"objective\":0.99},"
+                       "{\"name\":\"fe-lat\",\"service\":\"frontend\",\"kind\":\"latency\",\"objective\":0.99,\"threshold_ms\":500}]}";
+    CHECK_EQ_INT(ol_analyzer_slos_parse(ol_slice_cstr(json), &d, &n, &err), OL_OK);
+    CHECK_EQ_INT(n, 2);
+    ol_analyzer_t *an = make(NULL, NULL, d, n);
+    sys_t s = {.rng = 5};
+    uint64_t b0 = T0 / STEP_NS, b = b0;
+    for (; b < b0 + 400; b++) step(an, &s, b);
+    CHECK_EQ_INT(count_anomalies(an, "", "slo", "", NULL, NULL), 0);
+    s.err_payment = 0.5;
+    for (; b < b0 + 460; b++) step(an, &s, b);
+    CHECK(count_anomalies(an, "payment", "slo", "open", NULL, NULL) == 1);
+    CHECK_EQ_INT(count_anomalies(an, "frontend", "slo", "", NULL, NULL), 0);
+    ol_analyzer_destroy(an);
+    ol_analyzer_slos_free(d, n);
+}
+
+static void test_slo_file_errors(void)
+{
+    static const struct {
+        const char *json, *want;
+    } bad[] = {
+        {"[]", "\"slos\""},
+        {"{\"slos\":[{\"name\":\"a\",\"service\":\"s\",\"kind\":\"availability\",\"objective\":1.5}]}", "slos[0]"},
+        {"{\"slos\":[{\"name\":\"a\",\"service\":\"s\",\"kind\":\"availability\",\"objective\":0.9},"
+         "{\"name\":\"a\",\"service\":\"t\",\"kind\":\"availability\",\"objective\":0.9}]}",
+         "slos[1].name"},
+        {"{\"slos\":[],\"extra\":1}", "unknown field"},
+        {"{\"slos\":", "SLO file"},
+    };
+    for (size_t i = 0; i < OL_ARRAY_LEN(bad); i++) {
+        ol_an_slo_decl_t *d = NULL;
+        uint32_t n = 0;
+        ol_err_t err = {{0}};
+        CHECK(ol_analyzer_slos_parse(ol_slice_cstr(bad[i].json), &d, &n, &err) != OL_OK);
+        CHECK(d == NULL && n == 0);
+        if (!strstr(err.msg, bad[i].want)) fprintf(stderr, "  case %zu: '%s' lacks '%s'\n", i, err.msg, bad[i].want);
+        CHECK(strstr(err.msg, bad[i].want) != NULL);
+    }
+}
+
+int main(void)
+{
+    RUN(test_quiet_then_error_burst);
+    RUN(test_database_latency_names_database);
+    RUN(test_restart_keeps_baselines_and_open_anomaly);
+    RUN(test_slo_fires);
+    RUN(test_slo_file_errors);
+    return TEST_REPORT();
+}

@@ -372,6 +372,7 @@ static int ol_an_load_baseline(void *arg, ol_slice_t key, ol_slice_t value, uint
         }
         ol_an_svc_t *s = &an->svcs[svc];
         s->last_bucket = last;
+        s->resumed = true;
         s->steps = steps;
         s->w_vec = w;
         memcpy(s->last_x, x, sizeof x);

@@ -11,7 +11,8 @@
  * pass, but an edge's bucket only once the client span met the server span
  * it caused, which may take a little longer; or on stop. A step completes in
  * bucket order; steps without any bucket between two completed ones are
- * fed as steps without traffic (at most OL_AN_MAX_GAP of them). A bucket
+ * fed as steps without traffic (at most OL_AN_MAX_GAP of them), except
+ * across a restart, where nobody knows what the gap held. A bucket
  * for a step already completed is late and only counted.
  */
 #include "analyze/analyzer_int.h"
@@ -280,7 +281,7 @@ static void ol_an_complete(ol_analyzer_t *an, uint32_t svc, ol_an_pstep_t *p)
         x->p95 = x->p99 = NAN;
         x->dur = NULL;
     }
-    if (s->last_bucket && p->bucket > s->last_bucket + 1) {
+    if (s->last_bucket && p->bucket > s->last_bucket + 1 && !s->resumed) {
         uint64_t from = p->bucket - s->last_bucket - 1 > OL_AN_MAX_GAP ? p->bucket - OL_AN_MAX_GAP : s->last_bucket + 1;
         for (uint64_t b = from; b < p->bucket; b++) ol_an_step_service(an, svc, (int64_t)(b * step));
     }
@@ -316,6 +317,7 @@ static void ol_an_complete(ol_analyzer_t *an, uint32_t svc, ol_an_pstep_t *p)
     }
     ol_an_step_service(an, svc, (int64_t)(p->bucket * step));
     s->last_bucket = p->bucket;
+    s->resumed = false;
     for (uint32_t i = 0; i < s->n_series; i++) an->series[s->series[i]].dur = NULL;
 }
 

@@ -143,6 +143,7 @@ typedef struct ol_an_svc {
     uint32_t *series; /* [0] = the service itself */
     uint32_t n_series, cap_series;
     uint64_t last_bucket;   /* last step processed; 0 = none */
+    bool resumed;           /* loaded from the state: the gap before the next step is unknown, not quiet */
     uint64_t steps;         /* steps processed */
     ol_an_pstep_t *pend;    /* pending steps, by bucket */
     uint32_t n_pend, cap_pend;

@@ -115,15 +115,48 @@ static int count_anomalies(ol_analyzer_t *an, const char *service, const char *s
     return n;
 }
 
+/* An analyzer with alerting (no receivers) on an in-memory state. */
+typedef struct fixture {
+    ol_state_t *st;
+    ol_act_t *act;
+    ol_analyzer_t *an;
+    ol_buf_t alerts;
+} fixture_t;
+
+static void fixture_open(fixture_t *f)
+{
+    memset(f, 0, sizeof *f);
+    CHECK_EQ_INT(ol_state_open_memory(&f->st), OL_OK);
+    ol_err_t err = {{0}};
+    ol_act_options_t ao = {.state = f->st, .node_id = "test"};
+    CHECK_EQ_INT(ol_act_create(&ao, &f->act, &err), OL_OK);
+    f->an = make(f->st, f->act, NULL, 0);
+    ol_buf_init(&f->alerts, OL_MEM_CORE, 0);
+}
+
+/* GET /api/v1/alerts once what was fired is applied, as a C string. */
+static const char *fixture_alerts(fixture_t *f)
+{
+    ol_act_sync(f->act, 5000);
+    ol_buf_reset(&f->alerts);
+    ol_act_alerts_json(f->act, &f->alerts);
+    ol_buf_append_u8(&f->alerts, 0);
+    return (const char *)f->alerts.data;
+}
+
+static void fixture_close(fixture_t *f)
+{
+    ol_analyzer_destroy(f->an);
+    ol_act_destroy(f->act);
+    ol_state_close(f->st);
+    ol_buf_free(&f->alerts);
+}
+
 static void test_quiet_then_error_burst(void)
 {
-    ol_state_t *st = NULL;
-    CHECK_EQ_INT(ol_state_open_memory(&st), OL_OK);
-    ol_act_t *act = NULL;
-    ol_err_t err = {{0}};
-    ol_act_options_t ao = {.state = st, .node_id = "test"};
-    CHECK_EQ_INT(ol_act_create(&ao, &act, &err), OL_OK);
-    ol_analyzer_t *an = make(st, act, NULL, 0);
+    fixture_t f;
+    fixture_open(&f);
+    ol_analyzer_t *an = f.an;
     sys_t s = {.rng = 42};
     uint64_t b0 = T0 / STEP_NS, b = b0;
     for (; b < b0 + 600; b++) step(an, &s, b);
@@ -140,40 +173,26 @@ static void test_quiet_then_error_burst(void)
     int64_t onset = 0;
     CHECK(count_anomalies(an, "payment", "errors", "open", id, &onset) >= 1);
     CHECK(onset >= (int64_t)(fault * STEP_NS) && onset <= (int64_t)((fault + 3) * STEP_NS));
-    ol_act_sync(act, 5000);
-    ol_buf_t al;
-    ol_buf_init(&al, OL_MEM_CORE, 0);
-    ol_act_alerts_json(act, &al);
-    ol_buf_append_u8(&al, 0);
-    CHECK(strstr((char *)al.data, "\"service\":\"payment\"") != NULL);
-    CHECK(strstr((char *)al.data, "\"status\":\"firing\"") != NULL);
-    CHECK(strstr((char *)al.data, "incident=2") == NULL); /* one incident, one alert */
+    const char *al = fixture_alerts(&f);
+    CHECK(strstr(al, "\"service\":\"payment\"") != NULL);
+    CHECK(strstr(al, "\"status\":\"firing\"") != NULL);
+    CHECK(strstr(al, "incident=2") == NULL); /* one incident, one alert */
 
     s.err_payment = 0;
     for (; b < fault + 120; b++) step(an, &s, b);
     CHECK_EQ_INT(count_anomalies(an, "", "", "open", NULL, NULL), 0);
     CHECK(count_anomalies(an, "payment", "errors", "closed", NULL, NULL) >= 1);
-    ol_act_sync(act, 5000);
-    ol_buf_reset(&al);
-    ol_act_alerts_json(act, &al);
-    ol_buf_append_u8(&al, 0);
-    CHECK(strstr((char *)al.data, "\"status\":\"resolved\"") != NULL);
-    CHECK(strstr((char *)al.data, "\"status\":\"firing\"") == NULL);
-    ol_buf_free(&al);
-    ol_analyzer_destroy(an);
-    ol_act_destroy(act);
-    ol_state_close(st);
+    al = fixture_alerts(&f);
+    CHECK(strstr(al, "\"status\":\"resolved\"") != NULL);
+    CHECK(strstr(al, "\"status\":\"firing\"") == NULL);
+    fixture_close(&f);
 }
 
 static void test_database_latency_names_database(void)
 {
-    ol_state_t *st = NULL;
-    CHECK_EQ_INT(ol_state_open_memory(&st), OL_OK);
-    ol_act_t *act = NULL;
-    ol_err_t err = {{0}};
-    ol_act_options_t ao = {.state = st, .node_id = "test"};
-    CHECK_EQ_INT(ol_act_create(&ao, &act, &err), OL_OK);
-    ol_analyzer_t *an = make(st, act, NULL, 0);
+    fixture_t f;
+    fixture_open(&f);
+    ol_analyzer_t *an = f.an;
     sys_t s = {.rng = 7};
     uint64_t b0 = T0 / STEP_NS, b = b0;
     for (; b < b0 + 500; b++) step(an, &s, b);
@@ -181,16 +200,8 @@ static void test_database_latency_names_database(void)
     for (; b < b0 + 540; b++) step(an, &s, b);
     CHECK(count_anomalies(an, "checkout", "latency", "open", NULL, NULL) >= 1);
     CHECK_EQ_INT(count_anomalies(an, "payment", "", "", NULL, NULL), 0);
-    ol_act_sync(act, 5000);
-    ol_buf_t al;
-    ol_buf_init(&al, OL_MEM_CORE, 0);
-    ol_act_alerts_json(act, &al);
-    ol_buf_append_u8(&al, 0);
-    CHECK(strstr((char *)al.data, "\"service\":\"postgresql\"") != NULL);
-    ol_buf_free(&al);
-    ol_analyzer_destroy(an);
-    ol_act_destroy(act);
-    ol_state_close(st);
+    CHECK(strstr(fixture_alerts(&f), "\"service\":\"postgresql\"") != NULL);
+    fixture_close(&f);
 }
 
 static void test_restart_keeps_baselines_and_open_anomaly(void)

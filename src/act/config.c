@@ -153,6 +153,8 @@ static int ol_act_url_check(ol_act_cp_t *p, const char *url, const char *path)
 {
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return ol_act_bad(p, path, "must be an http:// or https:// URL");
+    const char *host = url + (url[4] == 's' ? 8 : 7);
+    if (*host == 0 || *host == '/') return ol_act_bad(p, path, "has no host");
     for (const char *s = url; *s; s++)
         if ((unsigned char)*s <= ' ' || *s == 0x7f) return ol_act_bad(p, path, "contains a space or control character");
     if (strlen(url) > 4096) return ol_act_bad(p, path, "longer than 4096 bytes");
@@ -171,6 +173,7 @@ static int ol_act_headers(ol_act_cp_t *p, uint32_t obj, const char *path, ol_act
 {
     int rc = ol_act_want(p, obj, OL_JSON_OBJECT, path);
     if (rc != OL_OK) return rc;
+    if (r->headers) return ol_act_bad(p, path, "given twice");
     uint32_t n = ol_act_tok(p, obj)->size;
     if (n > 64) return ol_act_bad(p, path, "more than 64 headers");
     r->headers = ol_arena_calloc(p->c->arena, (n ? n : 1) * sizeof *r->headers);

@@ -435,8 +435,16 @@ int ol_an_autoenc_load(ol_slice_t blob, ol_an_autoenc_t **out)
     ok = ok && ae_finite(a->mu, a->dim) && ae_finite(a->var, a->dim) && ae_finite(a->p, a->np) &&
          ae_finite(a->m, a->np) && ae_finite(a->v, a->np) && ae_finite(a->rp, (size_t)a->rp_n * a->dim) &&
          ae_finite(a->ring, a->ring_n) && isfinite(a->q50) && isfinite(a->q90);
-    for (uint32_t j = 0; ok && j < a->dim; j++) ok = a->var[j] >= 0;
-    for (uint32_t i = 0; ok && i < a->np; i++) ok = a->v[i] >= 0;
+    /* Ranges updates keep, so that what loads stays finite through updates
+     * and loads again: inputs are within 1e30, so are the replayed points
+     * and their mean, the variance below (3e30)^2; an Adam first moment is
+     * within 7.3 square roots of the second (their definitions, by
+     * Cauchy-Schwarz), so a step moves a weight by at most 80 lr; weights
+     * below 1e100 keep outputs and squared gradients far from overflow. */
+    for (uint32_t j = 0; ok && j < a->dim; j++) ok = a->var[j] >= 0 && a->var[j] <= 1e61 && fabs(a->mu[j]) <= 2e30;
+    for (size_t i = 0; ok && i < (size_t)a->rp_n * a->dim; i++) ok = fabs(a->rp[i]) <= 1e30;
+    for (uint32_t i = 0; ok && i < a->np; i++)
+        ok = a->v[i] >= 0 && a->v[i] <= 1e250 && fabs(a->m[i]) <= 8 * sqrt(a->v[i]) && fabs(a->p[i]) <= 1e100;
     ok = ok && a->b1t >= 0 && a->b1t <= 1 && a->b2t >= 0 && a->b2t <= 1 && a->learned >= a->rp_n &&
          a->rp_head < a->replay && (a->rp_n == a->replay || a->rp_head == a->rp_n) && a->ring_head < AE_RING &&
          (a->ring_n == AE_RING || a->ring_head == a->ring_n) && a->since_quant < AE_REQUANT && a->in_run <= 1;

@@ -190,6 +190,15 @@ struct ol_an_bocpd {
     double *level; /* ring of window + 1: the MAP segment mean after each of the last updates */
 };
 
+/* Observations beyond this are missing (their square would overflow). */
+#define BOCPD_X_MAX 1e150
+
+/* The largest rate bucket i (run length i + 1) can hold: a prior rate (at
+ * most alpha0 * a stream variance of at most (2 BOCPD_X_MAX)^2, or beta0)
+ * plus, per observation, k d^2 / (2 (k + 1)) < (2 BOCPD_X_MAX)^2 / 2. A
+ * bucket moves up one index per observation, so an update keeps this. */
+static double bocpd_beta_max(uint32_t i) { return 1e6 * 4e300 + 2e300 * ((double)i + 1); }
+
 static size_t bocpd_bytes(uint32_t r_max, uint32_t window)
 {
     return (size_t)(r_max + 1) * 4 * sizeof(double) + (size_t)r_max * (3 * sizeof(double) + sizeof(int64_t)) +
@@ -220,6 +229,9 @@ static int bocpd_resolve(const ol_an_bocpd_options_t *opt, ol_an_bocpd_options_t
     if (o->window < 2 || o->window > o->r_max / 2) return OL_ERR;
     if (!isfinite(o->mu0) || !(o->kappa0 > 0) || !(o->alpha0 > 0) || !(o->beta0 > 0)) return OL_ERR;
     if (!isfinite(o->kappa0) || !isfinite(o->alpha0) || !isfinite(o->beta0)) return OL_ERR;
+    /* Inputs are within BOCPD_X_MAX, so are means; these keep every rate, and kappa * d^2 on the way
+     * to one, finite (bocpd_beta_max). */
+    if (fabs(o->mu0) > BOCPD_X_MAX || o->kappa0 > 1e6 || o->alpha0 > 1e6 || o->beta0 > 1e300) return OL_ERR;
     if (o->fixed_prior > 1) return OL_ERR;
     return OL_OK;
 }
@@ -308,7 +320,7 @@ static inline double step_run(const ol_an_bocpd_t *b, uint32_t L, double *mu, do
 int ol_an_bocpd_update(ol_an_bocpd_t *b, int64_t t_ns, double x, ol_an_verdict_t *out)
 {
     *out = (ol_an_verdict_t){.det = OL_AN_DET_BOCPD, .value = NAN, .expected = NAN};
-    if (!(fabs(x) <= 1e150)) return OL_AGAIN; /* NaN, or a value whose square would overflow */
+    if (!(fabs(x) <= BOCPD_X_MAX)) return OL_AGAIN; /* NaN, or a value whose square would overflow */
 
     /* The prior for a segment starting now. */
     double m0 = b->mu0, b0 = b->beta0;
@@ -457,7 +469,7 @@ int ol_an_bocpd_load(ol_slice_t blob, ol_an_bocpd_t **out)
     uint32_t n = ol_an_rd_count(&r, o.r_max, 4 * 8);
     if (r.rc != OL_OK || map > n || (map == 0) != (n == 0) || (n == 0) != (seen == 0) || (uint64_t)n > seen)
         return OL_CORRUPT;
-    if (!isfinite(ew_mean) || !(ew_var >= 0) || !isfinite(ew_var)) return OL_CORRUPT;
+    if (!(fabs(ew_mean) <= BOCPD_X_MAX) || !(ew_var >= 0 && ew_var <= 4 * BOCPD_X_MAX * BOCPD_X_MAX)) return OL_CORRUPT;
     ol_an_bocpd_t *b;
     int rc = bocpd_alloc(&o, &b);
     if (rc != OL_OK) return rc;
@@ -474,7 +486,7 @@ int ol_an_bocpd_load(ol_slice_t blob, ol_an_bocpd_t **out)
     bool ok = r.rc == OL_OK && r.left == 0;
     double mass = 0;
     for (uint32_t i = 0; ok && i < n; i++) {
-        ok = isfinite(b->mu[i]) && b->beta[i] > 0 && isfinite(b->beta[i]) && b->lp[i] <= 0 &&
+        ok = fabs(b->mu[i]) <= BOCPD_X_MAX && b->beta[i] > 0 && b->beta[i] <= bocpd_beta_max(i) && b->lp[i] <= 0 &&
              !isnan(b->lp[i]);
         mass += exp(b->lp[i]);
     }

@@ -30,6 +30,10 @@
 
 #define FC_MAGIC "HWFC"
 #define FC_VERSION 1u
+/* Values beyond this are missing (a square would overflow). */
+#define FC_X_MAX 1e150
+/* The most a loaded level, trend or seasonal component may be. */
+#define FC_STATE_MAX 1e152
 
 struct ol_an_fc {
     /* configuration */
@@ -283,7 +287,7 @@ int ol_an_fc_check(const ol_an_fc_t *f, const ol_an_fc_objective_t *objp, ol_an_
 int ol_an_fc_update(ol_an_fc_t *f, int64_t t_ns, double value, ol_an_verdict_t *out)
 {
     ol_an_verdict_t v = {.det = OL_AN_DET_FORECAST, .value = value, .expected = NAN};
-    if (!(fabs(value) <= 1e150)) value = NAN; /* a square would overflow: missing */
+    if (!(fabs(value) <= FC_X_MAX)) value = NAN; /* a square would overflow: missing */
     f->last = value;
     if (!f->ready) {
         f->init[f->got++] = value;
@@ -403,18 +407,23 @@ int ol_an_fc_load(ol_slice_t blob, ol_an_fc_t **out)
     f->out_run = (int32_t)ol_an_rd_u32(&r);
     uint8_t in_breach = ol_an_rd_u8(&r);
     f->breach_since = ol_an_rd_i64(&r);
-    bool ok = ready <= 1 && in_breach <= 1 && f->out_run >= -3 && f->out_run <= 3;
+    bool ok = ready <= 1 && in_breach <= 1 && f->out_run >= -3 && f->out_run <= 3 &&
+              (isnan(f->last) || fabs(f->last) <= FC_X_MAX);
     f->ready = ready, f->in_breach = in_breach;
     if (ready) {
+        /* Components in the values' range (with room for a trend's overshoot), so that
+         * forecasts, residuals and their squares stay finite. */
         ol_an_rd_f64s(&r, f->season, f->m);
-        for (uint32_t i = 0; ok && i < f->m; i++) ok = isfinite(f->season[i]);
-        ok = ok && isfinite(f->level) && isfinite(f->trend) && isfinite(f->var) && f->var > 0;
+        for (uint32_t i = 0; ok && i < f->m; i++) ok = fabs(f->season[i]) <= FC_STATE_MAX;
+        ok = ok && fabs(f->level) <= FC_STATE_MAX && fabs(f->trend) <= FC_STATE_MAX && f->var > 0 && f->var <= 1e307;
         fc_free_init(f);
     } else {
         f->init_k0 = ol_an_rd_u64(&r);
         f->got = ol_an_rd_count(&r, f->n_init - 1, 8);
         ol_an_rd_f64s(&r, f->init, f->got);
         ok = ok && f->init_k0 + f->got == f->steps && !in_breach;
+        /* what an update collects: a value within 1e150 or NaN (missing) */
+        for (uint32_t i = 0; ok && i < f->got; i++) ok = isnan(f->init[i]) || fabs(f->init[i]) <= FC_X_MAX;
     }
     if (r.rc != OL_OK || r.left != 0 || !ok) {
         ol_an_fc_destroy(f);

@@ -765,8 +765,8 @@ static bool if_tree_ok(const ol_an_iforest_t *f, const if_tree_t *t)
     if (!if_finite_f32s(t->box, (size_t)t->n_box * 2 * f->dp)) return false;
     for (uint32_t i = 0; i < t->n_box; i++) {
         const float *lo = t->box + (size_t)i * 2 * f->dp, *hi = lo + f->dp;
-        for (uint32_t j = 0; j < f->dim; j++)
-            if (!(lo[j] <= hi[j]) || hi[j] - lo[j] > 1e30f) return false;
+        for (uint32_t j = 0; j < f->dim; j++) /* whitened coordinates are clipped to +-1e30 (if_f32) */
+            if (!(lo[j] <= hi[j]) || lo[j] < -1e30f || hi[j] > 1e30f) return false;
     }
     return true;
 }

@@ -35,6 +35,7 @@
 #define SLO_MAX_WIN (2 * OL_AN_SLO_MAX_RULES + 1)
 #define SLO_MAX_STEPS (1ull << 30)
 #define NS_PER_MIN (60ll * 1000000000ll)
+#define SLO_MAX_TOTAL 1e18 /* events in one step; more is a step without events */
 
 typedef struct slo_tier {
     uint32_t b, size, pos, part_n;
@@ -221,7 +222,7 @@ bool ol_an_slo_rule_open(const ol_an_slo_t *s, uint32_t i) { return i < s->o.n_r
 
 int ol_an_slo_update(ol_an_slo_t *s, int64_t t_ns, double good, double total, ol_an_verdict_t *out, int *rule)
 {
-    if (!(total > 0 && total <= 1e18)) total = 0;
+    if (!(total > 0 && total <= SLO_MAX_TOTAL)) total = 0;
     if (!(good > 0)) good = 0;
     if (good > total) good = total;
     double bad = total - good;
@@ -347,8 +348,11 @@ int ol_an_slo_load(ol_slice_t blob, ol_an_slo_t **out)
         t->part_tot = ol_an_rd_f64(&r);
         ol_an_rd_f64s(&r, t->bad, t->size);
         ol_an_rd_f64s(&r, t->tot, t->size);
-        ok = ok && r.rc == OL_OK && t->pos < t->size && t->part_n < t->b && count_ok(t->part_bad, t->part_tot);
-        for (uint32_t j = 0; ok && j < t->size; j++) ok = count_ok(t->bad[j], t->tot[j]);
+        /* a bucket holds b steps, the part part_n (one step of slack for rounding): window sums stay finite */
+        ok = ok && r.rc == OL_OK && t->pos < t->size && t->part_n < t->b && count_ok(t->part_bad, t->part_tot) &&
+             t->part_tot <= SLO_MAX_TOTAL * (t->part_n + 1.0);
+        for (uint32_t j = 0; ok && j < t->size; j++)
+            ok = count_ok(t->bad[j], t->tot[j]) && t->tot[j] <= SLO_MAX_TOTAL * (t->b + 1.0);
     }
     for (uint32_t i = 0; i < o.n_rules; i++) {
         uint8_t f = ol_an_rd_u8(&r);

@@ -183,6 +183,14 @@ static void test_config_errors(void)
          "receivers[0].headers.A: the value contains a line break"},
         {"{\"receivers\":[{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://x\",\"headers\":{\"A:B\":\"c\"}}]}",
          "receivers[0].headers.A:B: is not a valid header name"},
+        /* a second "headers" got an array of its own size but kept counting from the first: it wrote past the end */
+        {"{\"receivers\":[{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://x\",\"headers\":{\"A\":\"b\"},"
+         "\"headers\":{\"C\":\"d\",\"E\":\"f\"}}]}",
+         "receivers[0].headers: given twice"},
+        /* found by fuzz_act_config: an Alertmanager URL of slashes became "http:/api/v2/alerts" */
+        {"{\"receivers\":[{\"name\":\"a\",\"type\":\"alertmanager\",\"url\":\"http:////\"}]}",
+         "receivers[0].url: has no host"},
+        {"{\"external_url\":\"https://\"}", "external_url: has no host"},
         {"{\"receivers\":[],\"routes\":[{\"receivers\":[\"pd\"]}]}", "routes[0].receivers[0]: no receiver is named \"pd\""},
         {"{\"routes\":[{\"match\":{\"a\":\"b\"}}]}", "routes[0].receivers: missing"},
         {"{\"receivers\":[{\"name\":\"a\",\"type\":\"slack\",\"url\":\"http://x\"}],\"routes\":[{\"match_re\":"

@@ -491,7 +491,33 @@ static void test_damaged(void)
     memcpy(b.data + off_np - 8, &neg, 8);
     reseal(&b);
     CHECK_EQ_INT(ol_an_autoenc_load(ol_buf_slice(&b), &g), OL_CORRUPT);
-    /* Random damage behind a valid CRC: refused or usable without crashing. */
+    /* Finite but out of the ranges updates keep (found by fuzz_an_blob: a
+     * huge weight loaded, the next updates overflowed the Adam moments and
+     * the error ring, and the state they saved was refused): a weight of
+     * 1e200, a first moment far beyond its second, a mean beyond 1e30. */
+    const double huge = 1e200, big_m = 1, tiny_v = 1e-6, far = 1e31;
+    const struct {
+        size_t off;
+        const double *v;
+    } finite_edits[] = {
+        {off_np + 4, &huge},
+        {off_np + 4 + np * 8, &big_m},
+        {off_np + 4 + 2 * np * 8, &tiny_v},
+        {off_dim + 24 + 32, &far},
+    };
+    for (size_t i = 0; i < sizeof finite_edits / sizeof finite_edits[0]; i++) {
+        memcpy(b.data, clean.data, b.len);
+        if (i == 1) memcpy(b.data + off_np + 4 + 2 * np * 8, &tiny_v, 8); /* m = 1 with v = 1e-6 */
+        memcpy(b.data + finite_edits[i].off, finite_edits[i].v, 8);
+        reseal(&b);
+        int rc = ol_an_autoenc_load(ol_buf_slice(&b), &g);
+        if (rc != OL_CORRUPT) fprintf(stderr, "  finite edit %zu accepted\n", i);
+        CHECK_EQ_INT(rc, OL_CORRUPT);
+        ol_an_autoenc_destroy(g);
+        g = NULL;
+    }
+    /* Random damage behind a valid CRC: refused, or usable, and what it
+     * saves after updates loads again. */
     uint64_t r = 77;
     int loaded = 0;
     for (int k = 0; k < 300; k++) {
@@ -507,6 +533,12 @@ static void test_damaged(void)
                 ol_an_autoenc_update(g, i, x, true, &v, NULL, NULL);
                 CHECK(v.score >= 0 && v.score <= 1);
             }
+            ol_buf_t again;
+            save(g, &again);
+            ol_an_autoenc_t *h = NULL;
+            CHECK_EQ_INT(ol_an_autoenc_load(ol_buf_slice(&again), &h), OL_OK);
+            ol_an_autoenc_destroy(h);
+            ol_buf_free(&again);
             ol_an_autoenc_destroy(g);
             g = NULL;
         }

@@ -434,6 +434,58 @@ static void test_bocpd_persist(void)
     CHECK_EQ_INT(ol_an_bocpd_create(&(ol_an_bocpd_options_t){.lambda = 0.5}, &b), OL_ERR);
 }
 
+/* Inputs at the accepted limit (+-1e150) with the most confident priors
+ * allowed: the state stays finite and loads again. A prior shape of 1e19
+ * or a prior count of 2e16 used to be accepted and made a rate overflow
+ * (found by fuzz_an_blob); a loaded rate, mean or stream variance beyond
+ * what updates can produce is refused. */
+static void test_bocpd_extremes(void)
+{
+    ol_an_bocpd_t *a, *b;
+    CHECK_EQ_INT(ol_an_bocpd_create(&(ol_an_bocpd_options_t){.alpha0 = 1e19}, &a), OL_ERR);
+    CHECK_EQ_INT(ol_an_bocpd_create(&(ol_an_bocpd_options_t){.kappa0 = 2e16}, &a), OL_ERR);
+    CHECK_EQ_INT(ol_an_bocpd_create(&(ol_an_bocpd_options_t){.fixed_prior = 1, .beta0 = 1e308}, &a), OL_ERR);
+    CHECK_EQ_INT(ol_an_bocpd_create(&(ol_an_bocpd_options_t){.fixed_prior = 1, .mu0 = 1e200}, &a), OL_ERR);
+    const ol_an_bocpd_options_t opts[] = {
+        {.r_max = 16, .window = 2, .alpha0 = 1e6, .outlier = -1},
+        {.r_max = 16, .window = 2, .kappa0 = 1e6, .outlier = -1},
+        {.r_max = 16, .window = 2, .alpha0 = 1e6, .kappa0 = 1e6, .beta0 = 1e300, .fixed_prior = 1}};
+    ol_buf_t buf;
+    ol_buf_init(&buf, OL_MEM_ANALYZE, 0);
+    for (size_t k = 0; k < OL_ARRAY_LEN(opts); k++) {
+        CHECK_EQ_INT(ol_an_bocpd_create(&opts[k], &a), OL_OK);
+        ol_an_verdict_t v;
+        for (int i = 0; i < 200; i++) {
+            double x = i % 3 == 0 ? 1e150 : i % 3 == 1 ? -1e150 : 0;
+            CHECK_EQ_INT(ol_an_bocpd_update(a, i * STEP_NS, x, &v), OL_OK);
+            CHECK(v.score >= 0 && v.score <= 1);
+        }
+        ol_buf_reset(&buf);
+        CHECK_EQ_INT(ol_an_bocpd_save(a, &buf), OL_OK);
+        CHECK_EQ_INT(ol_an_bocpd_load(ol_buf_slice(&buf), &b), OL_OK);
+        ol_an_bocpd_destroy(b);
+        ol_an_bocpd_destroy(a);
+    }
+    /* Sealed, finite, but beyond reach: ew_mean, ew_var, mu[0], beta[0]. */
+    const size_t ew_at = 73, n_at = 93, mu_at = n_at + 4, beta_at = mu_at + 16 * 8;
+    CHECK_EQ_INT(ol_load_le32(buf.data + n_at), 16);
+    const struct {
+        size_t at;
+        double v;
+    } edits[] = {{ew_at, 1e151}, {ew_at + 8, 1e302}, {mu_at, -1e151}, {beta_at, 1e308}};
+    for (size_t i = 0; i < OL_ARRAY_LEN(edits); i++) {
+        uint8_t keep[8];
+        memcpy(keep, buf.data + edits[i].at, 8);
+        memcpy(buf.data + edits[i].at, &edits[i].v, 8);
+        ol_store_le32(buf.data + buf.len - 4, ol_crc32c(0, buf.data, buf.len - 4));
+        b = NULL;
+        CHECK_EQ_INT(ol_an_bocpd_load(ol_buf_slice(&buf), &b), OL_CORRUPT);
+        ol_an_bocpd_destroy(b);
+        memcpy(buf.data + edits[i].at, keep, 8);
+    }
+    ol_buf_free(&buf);
+}
+
 /* Per-update cost on prepared inputs (printed, not asserted). */
 static void test_cost(void)
 {
@@ -476,6 +528,7 @@ int main(void)
     RUN(test_bocpd_false_alarms);
     RUN(test_bocpd_variance);
     RUN(test_bocpd_persist);
+    RUN(test_bocpd_extremes);
     RUN(test_cost);
     return TEST_REPORT();
 }

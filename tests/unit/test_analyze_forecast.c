@@ -357,6 +357,57 @@ static void test_fc_persist(void)
     ol_an_fc_destroy(a);
 }
 
+/* Values at the accepted limit keep the state finite and loadable; a
+ * loaded state beyond what updates produce is refused (found by
+ * fuzz_an_blob: a collected value of 7e228, or components near 1e270,
+ * loaded, and the next updates overflowed the variance, so the state they
+ * saved was refused). */
+static void test_fc_extremes(void)
+{
+    ol_an_fc_t *a, *b;
+    ol_buf_t buf;
+    ol_buf_init(&buf, OL_MEM_ANALYZE, 0);
+    CHECK_EQ_INT(ol_an_fc_create(&(ol_an_fc_options_t){.period = 4, .clip = -1}, &a), OL_OK);
+    for (int t = 0; t < 200; t++) ol_an_fc_update(a, t * STEP_NS, t % 2 ? 1e150 : -1e150, NULL);
+    CHECK(ol_an_fc_ready(a));
+    CHECK_EQ_INT(ol_an_fc_save(a, &buf), OL_OK);
+    CHECK_EQ_INT(ol_an_fc_load(ol_buf_slice(&buf), &b), OL_OK);
+    ol_an_fc_destroy(b);
+    /* Ready layout: header, options (77 bytes), steps, ready, level, trend, var, last, ... */
+    const size_t level_at = 8 + 77 + 8 + 1, season_at = level_at + 4 * 8 + 4 + 1 + 8;
+    const struct {
+        size_t at;
+        double v;
+    } edits[] = {{level_at, 1e200}, {level_at + 8, -1e200}, {level_at + 16, 1e308}, {level_at + 24, 1e151},
+                 {season_at, -1e200}};
+    for (size_t i = 0; i < OL_ARRAY_LEN(edits); i++) {
+        uint8_t keep[8];
+        memcpy(keep, buf.data + edits[i].at, 8);
+        memcpy(buf.data + edits[i].at, &edits[i].v, 8);
+        ol_store_le32(buf.data + buf.len - 4, ol_crc32c(0, buf.data, buf.len - 4));
+        b = NULL;
+        CHECK_EQ_INT(ol_an_fc_load(ol_buf_slice(&buf), &b), OL_CORRUPT);
+        ol_an_fc_destroy(b);
+        memcpy(buf.data + edits[i].at, keep, 8);
+    }
+    ol_an_fc_destroy(a);
+    /* Still collecting: a collected value beyond 1e150 (NaN, a missing step, is fine). */
+    CHECK_EQ_INT(ol_an_fc_create(&(ol_an_fc_options_t){.init_steps = 8}, &a), OL_OK);
+    for (int t = 0; t < 3; t++) ol_an_fc_update(a, t * STEP_NS, t == 1 ? NAN : 5, NULL);
+    ol_buf_reset(&buf);
+    CHECK_EQ_INT(ol_an_fc_save(a, &buf), OL_OK);
+    CHECK_EQ_INT(ol_an_fc_load(ol_buf_slice(&buf), &b), OL_OK);
+    ol_an_fc_destroy(b);
+    const double huge = 7e228;
+    memcpy(buf.data + buf.len - 4 - 8, &huge, 8);
+    ol_store_le32(buf.data + buf.len - 4, ol_crc32c(0, buf.data, buf.len - 4));
+    b = NULL;
+    CHECK_EQ_INT(ol_an_fc_load(ol_buf_slice(&buf), &b), OL_CORRUPT);
+    ol_an_fc_destroy(b);
+    ol_an_fc_destroy(a);
+    ol_buf_free(&buf);
+}
+
 static void test_fc_cost(void)
 {
     static double ys[100000];
@@ -397,6 +448,7 @@ int main(void)
     RUN(test_fc_breach);
     RUN(test_fc_breach_falling);
     RUN(test_fc_persist);
+    RUN(test_fc_extremes);
     RUN(test_fc_cost);
     return TEST_REPORT();
 }

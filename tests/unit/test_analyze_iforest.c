@@ -546,6 +546,38 @@ static void test_extremes(void)
     ol_an_iforest_destroy(g);
     ol_buf_free(&b);
     ol_an_iforest_destroy(f);
+
+    /* A window of zeros with learned outliers at +-1e28: whitened, they are
+     * clipped to +-1e30, so a box may be 2e30 wide. The loader used to
+     * refuse boxes wider than 1e30, i.e. the state this very detector saved
+     * (found by fuzz_an_blob); it now refuses boxes outside +-1e30. */
+    ol_an_iforest_options_t o = {.dim = 1, .trees = 4, .sample = 16, .window = 32, .warmup = 20};
+    CHECK_EQ_INT(ol_an_iforest_create(&o, &f), OL_OK);
+    for (int i = 0; i < 100; i++) {
+        double x = i % 10 == 0 ? 1e28 : i % 10 == 5 ? -1e28 : 0;
+        CHECK_EQ_INT(ol_an_iforest_update(f, i, &x, true, &v, NULL), OL_OK);
+    }
+    save(f, &b);
+    g = NULL;
+    CHECK_EQ_INT(ol_an_iforest_load(ol_buf_slice(&b), &g), OL_OK);
+    ol_an_iforest_destroy(g);
+    /* Layout at d=1: header, options, seed, rng, learned, head, n, the window,
+     * next tree, since refresh, cur, two whitenings (3 f64 each), trees built,
+     * then tree 0: xf, size, node count, nodes (10 bytes), box count, boxes. */
+    size_t at = 8 + 24 + 24 + 8 + 32 * 4 + 8 + 1 + 2 * 3 * 8;
+    CHECK_EQ_INT(ol_load_le32(b.data + at), 4);
+    at += 4 + 1 + 4;
+    uint32_t n_nodes = ol_load_le32(b.data + at);
+    at += 4 + 10 * (size_t)n_nodes + 4;
+    const float far = 1e35f;
+    memcpy(b.data + at, &far, 4);
+    memcpy(b.data + at + 4, &far, 4);
+    ol_store_le32(b.data + b.len - 4, ol_crc32c(0, b.data, b.len - 4));
+    g = NULL;
+    CHECK_EQ_INT(ol_an_iforest_load(ol_buf_slice(&b), &g), OL_CORRUPT);
+    ol_an_iforest_destroy(g);
+    ol_buf_free(&b);
+    ol_an_iforest_destroy(f);
 }
 
 static void test_determinism(void)

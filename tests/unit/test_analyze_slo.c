@@ -310,6 +310,41 @@ static void test_slo_persist(void)
     ol_an_slo_destroy(a);
 }
 
+/* Steps of up to 1e18 events round-trip; a loaded bucket with more than its
+ * steps can hold is refused (found by fuzz_an_blob: buckets of 1e308
+ * events loaded and made the window sums infinite and the burn rates NaN). */
+static void test_slo_persist_ranges(void)
+{
+    ol_an_slo_options_t o = {.target = 0.99, .step_ns = 60 * SEC, .period_ns = DAY, .n_rules = 2};
+    o.rules[0] = (ol_an_slo_rule_t){10 * 60 * SEC, 2 * 60 * SEC, 2, OL_AN_SLO_PAGE};
+    o.rules[1] = (ol_an_slo_rule_t){60 * 60 * SEC, 10 * 60 * SEC, 1, OL_AN_SLO_TICKET};
+    ol_an_slo_t *a, *b;
+    CHECK_EQ_INT(ol_an_slo_create(&o, &a), OL_OK);
+    ol_an_verdict_t v;
+    for (int t = 0; t < 3000; t++) {
+        ol_an_slo_update(a, t * 60 * SEC, t % 7 ? 1e18 : 0, 1e18, &v, NULL);
+        CHECK(isfinite(v.value) && isfinite(ol_an_slo_budget_remaining(a)));
+    }
+    ol_buf_t buf;
+    ol_buf_init(&buf, OL_MEM_ANALYZE, 0);
+    CHECK_EQ_INT(ol_an_slo_save(a, &buf), OL_OK);
+    CHECK_EQ_INT(ol_an_slo_load(ol_buf_slice(&buf), &b), OL_OK);
+    ol_an_slo_destroy(b);
+    /* The first tier (single steps) holds the 2, 10 and 60 step windows: a
+     * ring of 60 bad counts, then 60 totals, after header, options (8+8+8+4 +
+     * 2 x 25) and the tier's pos, fill and partial sums (4+4+8+8). */
+    size_t ring = 8 + 28 + 50 + 24;
+    double huge = 1e300;
+    memcpy(buf.data + ring, &huge, 8);
+    memcpy(buf.data + ring + 60 * 8, &huge, 8);
+    ol_store_le32(buf.data + buf.len - 4, ol_crc32c(0, buf.data, buf.len - 4));
+    b = NULL;
+    CHECK_EQ_INT(ol_an_slo_load(ol_buf_slice(&buf), &b), OL_CORRUPT);
+    ol_an_slo_destroy(b);
+    ol_buf_free(&buf);
+    ol_an_slo_destroy(a);
+}
+
 static void test_slo_cost(void)
 {
     ol_an_slo_t *s;
@@ -420,6 +455,7 @@ int main(void)
     RUN(test_slo_windows);
     RUN(test_slo_coarse_exactness);
     RUN(test_slo_persist);
+    RUN(test_slo_persist_ranges);
     RUN(test_slo_cost);
     RUN(test_slo_decl);
     return TEST_REPORT();

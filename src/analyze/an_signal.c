@@ -13,7 +13,9 @@
  * latency), and persistence: the next OL_AN_CONFIRM - 1 steps stay beyond
  * OL_AN_HOLD_Z deviations of the baseline frozen at the first step. It
  * closes after OL_AN_SETTLE steps back within OL_AN_CLEAR_Z of that
- * baseline (or below the practical floor), so "resolved" means "back at the
+ * baseline (latency must also hold at the lower median of its last six
+ * steps to open, and is judged by it to settle: a p95 that flips between
+ * two modes, cache hits and model calls, is not a shift) (or below the practical floor), so "resolved" means "back at the
  * baseline it left", not "the baseline has learned the fault".
  *
  * Error ratios get a second way in, for series with few requests a step: a
@@ -166,6 +168,27 @@ static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
     }
 }
 
+/* Latency: the lower median of the last OL_AN_WIN_SHORT values (this one
+ * included), which is high only when at least 4 of 6 steps are. */
+static double ol_an_lat_level(ol_an_sig_t *g, double v)
+{
+    memmove(g->recent + 1, g->recent, (OL_AN_WIN_SHORT - 1) * sizeof *g->recent);
+    g->recent[0] = v;
+    if (g->n_recent < OL_AN_WIN_SHORT) g->n_recent++;
+    double s[OL_AN_WIN_SHORT];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < g->n_recent; i++)
+        if (isfinite(g->recent[i])) s[n++] = g->recent[i];
+    if (n < OL_AN_WIN_SHORT) return v;
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
+            double tmp = s[j];
+            s[j] = s[j - 1];
+            s[j - 1] = tmp;
+        }
+    return s[(n - 1) / 2];
+}
+
 static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t, double v)
 {
     ol_an_verdict_t out, parts[OL_AN_DET__COUNT];
@@ -185,7 +208,10 @@ static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
 
     ol_an_watch_t *w = &g->w;
     bool up_only = g->metric != OL_AN_M_REQUESTS;
-    double z = w->scale > 0 ? (v - w->base) / w->scale * w->dir : 0;
+    /* confirming and settling judge latency by its one-minute level */
+    double lv = g->metric == OL_AN_M_LATENCY ? ol_an_lat_level(g, v) : v;
+    double z = w->scale > 0 ? (lv - w->base) / w->scale * w->dir : 0;
+    double zv = w->scale > 0 ? (v - w->base) / w->scale * w->dir : 0;
     switch (w->st) {
     case OL_AN_ST_IDLE: {
         if (raw < OL_AN_OPEN_SCORE || out.det == OL_AN_DET_NOVELTY || fabs(out.deviation) < OL_AN_OPEN_Z) return;
@@ -197,11 +223,12 @@ static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         break;
     }
     case OL_AN_ST_CANDIDATE:
-        if (z < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors)) {
+        if (zv < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors)) {
             *w = (ol_an_watch_t){0};
             return;
         }
         if (++w->count < OL_AN_CONFIRM) return;
+        if (z < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, lv, w->base, x->errors)) return; /* not yet at 1 min */
         {
             ol_an_verdict_t at = out;
             at.expected = w->base;
@@ -221,7 +248,7 @@ static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         ol_an_verdict_t at = out;
         at.expected = w->base;
         at.deviation = (v - w->base) / w->scale;
-        ol_an_watch_hold(an, w, z < OL_AN_CLEAR_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors), &at, t);
+        ol_an_watch_hold(an, w, z < OL_AN_CLEAR_Z || !ol_an_matters(an, g->metric, lv, w->base, x->errors), &at, t);
         break;
     }
     }

@@ -91,6 +91,10 @@ typedef struct ol_an_sig {
     double p0_weight;           /* requests it was learned from, capped */
     uint32_t win_e[OL_AN_WIN], win_n[OL_AN_WIN];
     uint32_t win_i;
+    /* latency only: the last OL_AN_WIN_SHORT values, so that a p95 that flips
+     * between two modes (cache hits and model calls) does not pass for a shift */
+    double recent[OL_AN_WIN_SHORT];
+    uint32_t n_recent;
     ol_an_watch_t w;
     ol_an_verdict_t last; /* the last step's combined verdict (score = max of the parts) */
     bool has_last;

@@ -15,7 +15,6 @@
  * without matchers matches everything. Without "routes" at all, every alert
  * goes to every receiver.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -493,27 +492,14 @@ int ol_act_config_parse(ol_slice_t json, ol_act_config_t **out, ol_err_t *err)
 int ol_act_config_load(const char *path, ol_act_config_t **out, ol_err_t *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ol_err_set(err, "alerts config %s: %s", path, strerror(errno));
-        return OL_ERR;
-    }
     ol_buf_t b;
-    ol_buf_init(&b, OL_ACT_MEM, OL_ACT_CONFIG_MAX + 1);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) ol_buf_append(&b, chunk, n);
-    bool bad = ferror(f);
-    fclose(f);
-    int rc;
-    if (bad) {
-        ol_err_set(err, "alerts config %s: read error", path);
-        rc = OL_ERR;
-    } else if (b.err != OL_OK) {
-        ol_err_set(err, "alerts config %s: larger than %u bytes", path, OL_ACT_CONFIG_MAX);
-        rc = OL_LIMIT;
+    ol_buf_init(&b, OL_ACT_MEM, 0);
+    ol_err_t e = {{0}};
+    int rc = ol_read_file(path, OL_ACT_CONFIG_MAX, &b, &e);
+    if (rc != OL_OK) {
+        ol_err_set(err, "alerts config %s", e.msg);
+        if (rc == OL_NOTFOUND) rc = OL_ERR;
     } else {
-        ol_err_t e;
         rc = ol_act_config_parse(ol_buf_slice(&b), out, &e);
         if (rc != OL_OK) ol_err_set(err, "%s (%s)", e.msg, path);
     }

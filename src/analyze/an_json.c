@@ -136,10 +136,8 @@ static bool ol_an_match(const ol_an_anom_t *a, const ol_anomaly_query_t *q)
 
 static void ol_an_json_summary(ol_analyzer_t *an, ol_buf_t *out)
 {
-    uint64_t warm = 0, open = 0, incs = 0;
-    for (uint32_t i = 0; i < an->n_sigs; i++) warm += ol_an_uni_warm(an->sigs[i].uni);
-    for (uint32_t i = 0; i < an->n_anoms; i++) open += an->anoms[i].open;
-    for (uint32_t i = 0; i < an->n_incs; i++) incs += an->incs[i].open;
+    uint64_t warm, open, incs;
+    ol_an_count_now(an, &warm, &open, &incs);
     ol_buf_printf(out,
                   "{\"services\":%u,\"signals\":%u,\"warm\":%" PRIu64 ",\"openAnomalies\":%" PRIu64
                   ",\"openIncidents\":%" PRIu64 ",\"stepNs\":\"%" PRIu64 "\",\"eventTime\":",

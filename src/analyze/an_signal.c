@@ -31,6 +31,7 @@
 #include <math.h>
 
 #include "core/alloc.h"
+#include "sql/plan.h"
 
 static const uint8_t ol_an_sig_kind[OL_AN_M__COUNT] = {OL_AN_SIG_RATE, OL_AN_SIG_ERRORS, OL_AN_SIG_LATENCY};
 
@@ -180,12 +181,7 @@ static double ol_an_lat_level(ol_an_sig_t *g, double v)
     for (uint32_t i = 0; i < g->n_recent; i++)
         if (isfinite(g->recent[i])) s[n++] = g->recent[i];
     if (n < OL_AN_WIN_SHORT) return v;
-    for (uint32_t i = 1; i < n; i++)
-        for (uint32_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
-            double tmp = s[j];
-            s[j] = s[j - 1];
-            s[j - 1] = tmp;
-        }
+    ol_sql_select_nth(s, n, (n - 1) / 2);
     return s[(n - 1) / 2];
 }
 

@@ -47,13 +47,6 @@ static const char *const ol_an_signal_names[OL_AN_A__COUNT] = {"requests", "erro
 const char *ol_an_metric_name(uint8_t metric) { return metric < OL_AN_M__COUNT ? ol_an_metric_names[metric] : "?"; }
 const char *ol_an_signal_name(uint8_t signal) { return signal < OL_AN_A__COUNT ? ol_an_signal_names[signal] : "?"; }
 
-int ol_an_signal_parse(ol_slice_t s)
-{
-    for (int i = 0; i < OL_AN_A__COUNT; i++)
-        if (ol_slice_eq(s, ol_slice_cstr(ol_an_signal_names[i]))) return i;
-    return -1;
-}
-
 /* ---- inbox ---- */
 
 static void ol_an_inbox_clear(ol_an_inbox_t *b)
@@ -213,7 +206,7 @@ static void ol_an_add_peer(ol_analyzer_t *an, uint32_t svc, uint32_t peer)
 
 /* ---- steps ---- */
 
-static ol_an_pstep_t *ol_an_pstep_get(ol_analyzer_t *an, ol_an_svc_t *s, uint64_t bucket)
+static ol_an_pstep_t *ol_an_pstep_get(ol_an_svc_t *s, uint64_t bucket)
 {
     uint32_t i = 0;
     while (i < s->n_pend && s->pend[i].bucket < bucket) i++;
@@ -222,7 +215,6 @@ static ol_an_pstep_t *ol_an_pstep_get(ol_analyzer_t *an, ol_an_svc_t *s, uint64_
     memmove(&s->pend[i + 1], &s->pend[i], (s->n_pend - i) * sizeof *s->pend);
     s->pend[i] = (ol_an_pstep_t){.bucket = bucket};
     s->n_pend++;
-    OL_UNUSED(an);
     return &s->pend[i];
 }
 
@@ -258,7 +250,7 @@ static void ol_an_accept(ol_analyzer_t *an, ol_an_inrec_t *r, const uint8_t *tex
         an->st.cells_late++;
         return;
     }
-    ol_an_pstep_t *p = ol_an_pstep_get(an, s, r->bucket);
+    ol_an_pstep_t *p = ol_an_pstep_get(s, r->bucket);
     if (!p || ol_an_grow((void **)&p->recs, &p->cap, p->n + 1, sizeof *p->recs) != OL_OK) {
         an->st.cells_dropped++;
         return;
@@ -559,16 +551,19 @@ void ol_analyzer_destroy(ol_analyzer_t *an)
     ol_free(OL_MEM_ANALYZE, an, sizeof *an);
 }
 
+void ol_an_count_now(const ol_analyzer_t *an, uint64_t *warm, uint64_t *open, uint64_t *incidents)
+{
+    *warm = *open = *incidents = 0;
+    for (uint32_t i = 0; i < an->n_sigs; i++) *warm += ol_an_uni_warm(an->sigs[i].uni);
+    for (uint32_t i = 0; i < an->n_anoms; i++) *open += an->anoms[i].open;
+    for (uint32_t i = 0; i < an->n_incs; i++) *incidents += an->incs[i].open;
+}
+
 void ol_analyzer_stats(ol_analyzer_t *an, ol_analyzer_stats_t *out)
 {
     pthread_mutex_lock(&an->mu);
     *out = an->st;
-    out->warm = 0;
-    out->open = 0;
-    out->incidents_open = 0;
-    for (uint32_t i = 0; i < an->n_sigs; i++) out->warm += ol_an_uni_warm(an->sigs[i].uni);
-    for (uint32_t i = 0; i < an->n_anoms; i++) out->open += an->anoms[i].open;
-    for (uint32_t i = 0; i < an->n_incs; i++) out->incidents_open += an->incs[i].open;
+    ol_an_count_now(an, &out->warm, &out->open, &out->incidents_open);
     pthread_mutex_unlock(&an->mu);
     pthread_mutex_lock(&an->inbox_mu);
     out->cells_dropped += an->in_dropped;

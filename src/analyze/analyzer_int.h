@@ -226,7 +226,8 @@ uint32_t ol_an_series_find(ol_analyzer_t *an, uint32_t svc, uint8_t scope, uint8
 uint32_t ol_an_svc_find(ol_analyzer_t *an, ol_slice_t name, bool create);
 const char *ol_an_metric_name(uint8_t metric);
 const char *ol_an_signal_name(uint8_t signal);
-int ol_an_signal_parse(ol_slice_t s);
+/* Under mu: signals past warm-up, open anomalies, open incidents. */
+void ol_an_count_now(const ol_analyzer_t *an, uint64_t *warm, uint64_t *open, uint64_t *incidents);
 
 /* an_signal.c: one step of a service at event time t (series' in_step
  * fields say what the step holds; none for a step without traffic), then

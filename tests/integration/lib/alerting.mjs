@@ -12,7 +12,7 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { OLLY_BIN, Olly, SLOW, checkBinary, freePort, sleep } from './olly.mjs';
+import { OLLY_BIN, Olly, SLOW, checkBinary, freePort, sleep, waitFor } from './olly.mjs';
 import { request } from './http.mjs';
 
 export const ALERTMANAGER_BIN = process.env.ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
@@ -39,24 +39,8 @@ export async function writeJson(dir, name, value) {
 }
 
 /** Polls fn until it returns a truthy value (no SLOW scaling: callers pass what they mean). */
-export async function until(fn, { timeoutMs, intervalMs = 200, what = 'condition' }) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() >= deadline) {
-      const detail = last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 800);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${detail}`);
-    }
-    await sleep(intervalMs);
-  }
-}
+export const until = (fn, { timeoutMs, intervalMs = 200, what = 'condition' }) =>
+  waitFor(fn, { timeoutMs, intervalMs, what, slow: 1 });
 
 // ---------------------------------------------------------------------------
 // Times

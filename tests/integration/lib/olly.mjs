@@ -304,9 +304,10 @@ export class Olly {
   }
 }
 
-/** Polls fn until it returns a truthy value; throws the last result/error after timeoutMs. */
-export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs * SLOW;
+/** Polls fn until it returns a truthy value; throws the last result/error after timeoutMs
+ * (times SLOW unless `slow` says otherwise). */
+export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition', slow = SLOW } = {}) {
+  const deadline = Date.now() + timeoutMs * slow;
   let last;
   for (;;) {
     try {

@@ -8,19 +8,17 @@
  * every minute of event time while it is open, and when it closes.
  *
  * An anomaly joins the open incident that already holds its service or a
- * service adjacent to it in the call graph (either direction); otherwise
- * it opens a new incident. An incident is alerted OL_AN_GROUP_WAIT steps
+ * service adjacent to it in the call graph (either direction), if it began
+ * within 15 minutes of that incident's newest anomaly; otherwise it opens
+ * a new incident. An incident is alerted OL_AN_GROUP_WAIT steps
  * after it opened (so the anomalies of one cause, which open within a few
  * steps of each other, are in it by then); the alert's labels are fixed at
  * that moment, because Alertmanager identifies an alert by its labels:
  *   alertname OllyAnomaly, service = the likeliest origin, severity,
  *   incident = its id;
  * the annotations (summary, description, services, score, signal,
- * detector) follow the incident at every step. The likeliest origin is the
- * anomalous service that calls no other anomalous service of the
- * incident (the deepest one), earliest onset first; when it has an
- * anomaly on its calls to an uninstrumented database, queue or host, that
- * peer is named instead.
+ * detector) follow the incident at every step. The likeliest origin is
+ * chosen by ol_an_incident_root.
  */
 #include "analyze/analyzer_int.h"
 
@@ -83,10 +81,22 @@ void ol_an_explain(ol_analyzer_t *an, ol_an_anom_t *a)
         const char *metric = a->signal == OL_AN_A_REQUESTS ? "request rate"
                              : a->signal == OL_AN_A_ERRORS ? "error ratio"
                                                            : "p95 latency";
-        ol_an_fmt(a->explanation, sizeof a->explanation,
-                 "%s of %s is %.4g%s, against %.4g%s expected (%+.1f robust deviations), since %s (%s detector)",
-                 metric, what, a->value, ol_an_unit(a->signal), a->expected, ol_an_unit(a->signal), a->deviation,
-                 onset, ol_an_det_name(a->det));
+        if (a->det == OL_AN_DET_BINOMIAL && a->signal == OL_AN_A_LATENCY)
+            ol_an_fmt(a->explanation, sizeof a->explanation,
+                     "p95 latency of %s is %.4g ms against %.4g ms expected: %.0f%% of requests take longer than "
+                     "%.4g ms, usually %.1f%% (tail probability below 1e-%.0f), since %s (binomial detector)",
+                     what, a->value, a->expected, 100 * a->share, a->threshold, 100 * a->share_expected,
+                     fmin(a->deviation, 999), onset);
+        else if (a->det == OL_AN_DET_BINOMIAL)
+            ol_an_fmt(a->explanation, sizeof a->explanation,
+                     "%s of %s is %.3g%%, against %.3g%% expected (tail probability below 1e-%.0f), since %s "
+                     "(binomial detector)",
+                     metric, what, 100 * a->value, 100 * a->expected, fmin(a->deviation, 999), onset);
+        else
+            ol_an_fmt(a->explanation, sizeof a->explanation,
+                     "%s of %s is %.4g%s, against %.4g%s expected (%+.1f robust deviations), since %s (%s detector)",
+                     metric, what, a->value, ol_an_unit(a->signal), a->expected, ol_an_unit(a->signal),
+                     a->deviation, onset, ol_an_det_name(a->det));
         break;
     }
     case OL_AN_A_RED:
@@ -135,11 +145,27 @@ static bool ol_an_adjacent(const ol_analyzer_t *an, uint32_t a, uint32_t b)
     return false;
 }
 
+/* The newest onset among the incident's open anomalies. */
+static int64_t ol_an_incident_latest(const ol_analyzer_t *an, const ol_an_incident_t *inc)
+{
+    int64_t t = inc->onset_ns;
+    for (uint32_t k = 0; k < an->n_anoms; k++)
+        if (an->anoms[k].open && an->anoms[k].incident == inc->id && an->anoms[k].onset_ns > t)
+            t = an->anoms[k].onset_ns;
+    return t;
+}
+
+/* An anomaly joins an open incident of a neighbouring service if it began
+ * within OL_AN_JOIN_NS of the incident's newest anomaly: a fault spreads
+ * along calls within minutes, while a second fault an hour later next to a
+ * service that is still flapping is a new incident. */
 static uint64_t ol_an_incident_join(ol_analyzer_t *an, uint32_t svc, int64_t onset)
 {
     for (uint32_t i = 0; i < an->n_incs; i++) {
         ol_an_incident_t *inc = &an->incs[i];
         if (!inc->open) continue;
+        int64_t latest = ol_an_incident_latest(an, inc);
+        if (onset > latest + OL_AN_JOIN_NS || onset < inc->onset_ns - OL_AN_JOIN_NS) continue;
         for (uint32_t j = 0; j < inc->n_svcs; j++) {
             if (!ol_an_adjacent(an, inc->svcs[j], svc)) continue;
             bool have = false;
@@ -161,7 +187,8 @@ static uint64_t ol_an_incident_join(ol_analyzer_t *an, uint32_t svc, int64_t ons
 }
 
 uint32_t ol_an_anom_open(ol_analyzer_t *an, uint32_t svc, uint8_t signal, uint8_t det, uint8_t scope,
-                         uint8_t kind, ol_slice_t name, const ol_an_verdict_t *v, int64_t onset_ns)
+                         uint8_t kind, ol_slice_t name, const ol_an_verdict_t *v, const double *share,
+                         int64_t onset_ns)
 {
     if (!ol_an_anom_room(an)) return OL_AN_NONE;
     ol_an_anom_t *a = &an->anoms[an->n_anoms];
@@ -184,6 +211,11 @@ uint32_t ol_an_anom_open(ol_analyzer_t *an, uint32_t svc, uint8_t signal, uint8_
     a->value = v->value;
     a->expected = v->expected;
     a->deviation = v->deviation;
+    if (share) {
+        a->share = share[0];
+        a->share_expected = share[1];
+        a->threshold = share[2];
+    }
     ol_an_explain(an, a);
     a->incident = ol_an_incident_join(an, svc, onset_ns);
     an->n_anoms++;
@@ -244,6 +276,27 @@ static const ol_an_anom_t *ol_an_strongest(const ol_analyzer_t *an, uint64_t inc
     return best;
 }
 
+/* Whether every open anomaly of service s in the incident is more traffic:
+ * load travels from callers to callees, the other way from errors and
+ * latency. */
+static bool ol_an_load_only(const ol_analyzer_t *an, uint64_t incident, uint32_t s)
+{
+    bool any = false;
+    for (uint32_t k = 0; k < an->n_anoms; k++) {
+        const ol_an_anom_t *a = &an->anoms[k];
+        if (!a->open || a->incident != incident || strcmp(a->service, an->svcs[s].name) != 0) continue;
+        if (a->signal != OL_AN_A_REQUESTS || !(a->value > a->expected)) return false;
+        any = true;
+    }
+    return any;
+}
+
+/* The origin: among the incident's anomalous services, one that calls no
+ * other anomalous service (the deepest: errors and latency travel up the
+ * calls), except that a service whose only trouble is more traffic, called
+ * by an anomalous service, got that traffic from its caller; then the
+ * earliest onset. Its anomalous edge to a database, queue or host names
+ * that peer instead. */
 static void ol_an_incident_root(ol_analyzer_t *an, ol_an_incident_t *inc)
 {
     uint32_t root = OL_AN_NONE;
@@ -253,13 +306,17 @@ static void ol_an_incident_root(ol_analyzer_t *an, ol_an_incident_t *inc)
             uint32_t s = inc->svcs[i];
             const ol_an_anom_t *a = ol_an_strongest(an, inc->id, s);
             if (!a) continue;
-            bool calls_anomalous = false;
+            bool calls_anomalous = false, loaded_by_caller = false, load_only = ol_an_load_only(an, inc->id, s);
             for (uint32_t j = 0; pass == 0 && j < inc->n_svcs; j++) {
-                if (inc->svcs[j] == s || !ol_an_strongest(an, inc->id, inc->svcs[j])) continue;
-                for (uint32_t k = 0; k < an->svcs[s].n_peers; k++)
-                    calls_anomalous |= an->svcs[s].peers[k] == inc->svcs[j];
+                uint32_t o = inc->svcs[j];
+                if (o == s || !ol_an_strongest(an, inc->id, o)) continue;
+                bool calls = false, called = false;
+                for (uint32_t k = 0; k < an->svcs[s].n_peers; k++) calls |= an->svcs[s].peers[k] == o;
+                for (uint32_t k = 0; k < an->svcs[o].n_peers; k++) called |= an->svcs[o].peers[k] == s;
+                calls_anomalous |= calls && !ol_an_load_only(an, inc->id, o);
+                loaded_by_caller |= called && load_only;
             }
-            if (calls_anomalous) continue;
+            if (calls_anomalous || loaded_by_caller) continue;
             int64_t onset = INT64_MAX;
             for (uint32_t k = 0; k < an->n_anoms; k++) {
                 const ol_an_anom_t *b = &an->anoms[k];

@@ -105,6 +105,14 @@ static void ol_an_json_anom(ol_analyzer_t *an, const ol_an_anom_t *a, uint32_t t
     ol_an_json_num(out, a->expected);
     ol_buf_append_cstr(out, ",\"deviation\":");
     ol_an_json_num(out, a->deviation);
+    if (a->threshold > 0) {
+        ol_buf_append_cstr(out, ",\"slowShare\":");
+        ol_an_json_num(out, a->share);
+        ol_buf_append_cstr(out, ",\"usualSlowShare\":");
+        ol_an_json_num(out, a->share_expected);
+        ol_buf_append_cstr(out, ",\"slowThresholdMs\":");
+        ol_an_json_num(out, a->threshold);
+    }
     ol_buf_append_cstr(out, ",\"onset\":");
     ol_an_json_time(out, a->onset_ns);
     ol_buf_printf(out, ",\"onsetNs\":\"%" PRId64 "\",\"end\":", a->onset_ns);

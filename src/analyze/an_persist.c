@@ -27,6 +27,7 @@
 #include "core/log.h"
 
 #define OL_AN_BLOB_VERSION 1u
+#define OL_AN_ANOM_VERSION 2u /* 2 added the slow share, its usual share and the threshold */
 
 static void ol_an_wr_str(ol_buf_t *b, const char *s, size_t n)
 {
@@ -121,7 +122,7 @@ void ol_an_persist_anom(ol_analyzer_t *an, const ol_an_anom_t *a)
     ol_buf_init(&k, OL_MEM_ANALYZE, 0);
     ol_buf_init(&v, OL_MEM_ANALYZE, 0);
     ol_an_id_key(&k, a->id);
-    ol_an_wr_header(&v, "OANA", OL_AN_BLOB_VERSION);
+    ol_an_wr_header(&v, "OANA", OL_AN_ANOM_VERSION);
     ol_an_wr_u64(&v, a->id);
     ol_an_wr_u64(&v, a->incident);
     ol_an_wr_u8(&v, a->open);
@@ -132,7 +133,7 @@ void ol_an_persist_anom(ol_analyzer_t *an, const ol_an_anom_t *a)
     ol_an_wr_i64(&v, a->onset_ns);
     ol_an_wr_i64(&v, a->end_ns);
     ol_an_wr_i64(&v, a->last_ns);
-    double f[] = {a->score, a->value, a->expected, a->deviation, a->peak};
+    double f[] = {a->score, a->value, a->expected, a->deviation, a->peak, a->share, a->share_expected, a->threshold};
     ol_an_wr_f64s(&v, f, OL_ARRAY_LEN(f));
     ol_an_wr_str(&v, a->service, strlen(a->service));
     ol_an_wr_str(&v, a->name, strlen(a->name));
@@ -428,7 +429,12 @@ static int ol_an_load_anomaly(void *arg, ol_slice_t key, ol_slice_t value, uint6
     ol_analyzer_t *an = c->an;
     OL_UNUSED(key);
     OL_UNUSED(version);
-    ol_an_rd_t r = ol_an_rd_sealed(value, "OANA", OL_AN_BLOB_VERSION);
+    uint32_t nf = 8;
+    ol_an_rd_t r = ol_an_rd_sealed(value, "OANA", OL_AN_ANOM_VERSION);
+    if (r.rc != OL_OK) {
+        r = ol_an_rd_sealed(value, "OANA", 1);
+        nf = 5;
+    }
     ol_an_anom_t a = {0};
     a.id = ol_an_rd_u64(&r);
     a.incident = ol_an_rd_u64(&r);
@@ -440,11 +446,11 @@ static int ol_an_load_anomaly(void *arg, ol_slice_t key, ol_slice_t value, uint6
     a.onset_ns = ol_an_rd_i64(&r);
     a.end_ns = ol_an_rd_i64(&r);
     a.last_ns = ol_an_rd_i64(&r);
-    double f[5];
-    ol_an_rd_f64s(&r, f, 5);
+    double f[8] = {0};
+    ol_an_rd_f64s(&r, f, nf);
     ol_slice_t svc = ol_an_rd_bytes(&r, OL_AN_MAX_NAME), name = ol_an_rd_bytes(&r, OL_AN_MAX_NAME);
     if (r.rc != OL_OK || r.left || a.signal >= OL_AN_A__COUNT || a.scope > OL_AN_SCOPE_EDGE ||
-        a.det >= OL_AN_DET__COUNT || !a.id || (an->n_anoms && a.id <= an->anoms[an->n_anoms - 1].id) ||
+        a.det >= OL_AN_DET__COUNT || !a.id || !(f[5] >= 0 && f[5] <= 1 && f[6] >= 0 && f[6] <= 1 && f[7] >= 0) || (an->n_anoms && a.id <= an->anoms[an->n_anoms - 1].id) ||
         an->n_anoms >= OL_AN_MAX_ANOMALIES) {
         c->bad++;
         return 0;
@@ -458,6 +464,9 @@ static int ol_an_load_anomaly(void *arg, ol_slice_t key, ol_slice_t value, uint6
     a.expected = f[2];
     a.deviation = f[3];
     a.peak = f[4];
+    a.share = f[5];
+    a.share_expected = f[6];
+    a.threshold = f[7];
     a.service = ol_strndup(OL_MEM_ANALYZE, (const char *)svc.ptr, svc.len);
     a.name = ol_strndup(OL_MEM_ANALYZE, name.len ? (const char *)name.ptr : "", name.len);
     if (!a.service || !a.name) {

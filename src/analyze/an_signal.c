@@ -31,7 +31,6 @@
 #include <math.h>
 
 #include "core/alloc.h"
-#include "sql/plan.h"
 
 static const uint8_t ol_an_sig_kind[OL_AN_M__COUNT] = {OL_AN_SIG_RATE, OL_AN_SIG_ERRORS, OL_AN_SIG_LATENCY};
 
@@ -80,79 +79,77 @@ static double ol_an_binom_decades(double x, double n, double p)
     return n * kl / log(10);
 }
 
-/* The error-count windows: adds this step; returns the larger decades of
- * the short and the long window against p0, with that window's ratio,
- * errors and requests. */
-static double ol_an_err_window(ol_an_sig_t *g, const ol_an_series_t *x, double *ratio, double *errs, double *reqs)
+/* One window of a count test, as the life cycle reads it. */
+typedef struct ol_an_count {
+    double dec;   /* -log10 of the tail bound of the rarer of the two windows */
+    double share; /* that window's events / requests (NaN: no requests) */
+    double k, n;  /* its events and requests */
+} ol_an_count_t;
+
+/* Adds this step's k events of n requests to the windows and tests the
+ * short and the long one against p0. */
+static ol_an_count_t ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n)
 {
-    g->win_e[g->win_i] = x->in_step ? (uint32_t)OL_MIN(x->errors, UINT32_MAX) : 0;
-    g->win_n[g->win_i] = x->in_step ? (uint32_t)OL_MIN(x->requests, UINT32_MAX) : 0;
+    g->win_e[g->win_i] = (uint32_t)OL_MIN(k, UINT32_MAX);
+    g->win_n[g->win_i] = (uint32_t)OL_MIN(n, UINT32_MAX);
     g->win_i = (g->win_i + 1) % OL_AN_WIN;
-    double e = 0, n = 0, best = -1;
-    *ratio = NAN;
-    *errs = *reqs = 0;
-    for (uint32_t k = 1; k <= OL_AN_WIN; k++) { /* newest first */
-        uint32_t i = (g->win_i + OL_AN_WIN - k) % OL_AN_WIN;
+    ol_an_count_t c = {.dec = -1, .share = NAN};
+    double e = 0, m = 0;
+    for (uint32_t j = 1; j <= OL_AN_WIN; j++) { /* newest first */
+        uint32_t i = (g->win_i + OL_AN_WIN - j) % OL_AN_WIN;
         e += g->win_e[i];
-        n += g->win_n[i];
-        if (k != OL_AN_WIN_SHORT && k != OL_AN_WIN) continue;
-        double dec = g->p0_weight >= 200 ? ol_an_binom_decades(e, n, g->p0) : 0;
-        if (dec > best) {
-            best = dec;
-            *ratio = n > 0 ? e / n : NAN;
-            *errs = e;
-            *reqs = n;
-        }
+        m += g->win_n[i];
+        if (j != OL_AN_WIN_SHORT && j != OL_AN_WIN) continue;
+        double dec = g->p0_weight >= 200 ? ol_an_binom_decades(e, m, g->p0) : 0;
+        if (dec > c.dec) c = (ol_an_count_t){.dec = dec, .share = m > 0 ? e / m : NAN, .k = e, .n = m};
     }
-    return best;
+    return c;
 }
 
-static void ol_an_err_learn(ol_an_sig_t *g, const ol_an_series_t *x)
+/* p0: an exponentially weighted share over about the last 20000 requests. */
+static void ol_an_count_learn(ol_an_sig_t *g, uint64_t k, uint64_t n)
 {
-    if (!x->in_step || !x->requests) return;
-    /* an exponentially weighted error probability over about the last 20000 requests */
-    double n = (double)x->requests, w = fmin(g->p0_weight, 20000);
-    g->p0 = (g->p0 * w + (double)x->errors) / (w + n);
-    g->p0_weight = w + n;
+    if (!n) return;
+    double w = fmin(g->p0_weight, 20000);
+    g->p0 = (g->p0 * w + (double)k) / (w + (double)n);
+    g->p0_weight = w + (double)n;
 }
 
-/* The count path of an error-ratio signal; true when it handled the step. */
-static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
-                           const ol_an_verdict_t *out, bool warm)
+/* The practical floor of a count test: errors 2 points above p0, slow
+ * requests 5 points and twice p0; at least 3 events either way. */
+static bool ol_an_count_matters(uint8_t metric, const ol_an_count_t *c, double p0, bool need_events)
 {
-    double ratio, errs, n, dec = ol_an_err_window(g, x, &ratio, &errs, &n);
+    if (!isfinite(c->share) || (need_events && c->k < 3)) return false;
+    if (metric == OL_AN_M_ERRORS) return c->share - p0 >= 0.02;
+    return c->share - p0 >= 0.05 && c->share >= 2 * p0;
+}
+
+/* The count path's life cycle (the watch's scale is -1 while it owns the
+ * watch). `at` is the verdict an anomaly opens or is updated with; its
+ * score is filled in here. True when the path handled the step. */
+static bool ol_an_count_life(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
+                             const ol_an_count_t *c, ol_an_verdict_t *at, double base, const double *share)
+{
     ol_an_watch_t *w = &g->w;
-    if (!warm) {
-        ol_an_err_learn(g, x);
-        return false;
-    }
-    bool matters = isfinite(ratio) && ratio - g->p0 >= 0.02 && errs >= 3;
-    double sd = sqrt(fmax(g->p0 * (1 - g->p0), 1e-4) / fmax(n, 1));
-    ol_an_verdict_t at = *out;
-    at.value = ratio;
-    at.expected = g->p0;
-    at.deviation = isfinite(ratio) ? (ratio - g->p0) / sd : 0;
-    at.score = fmin(1.0, dec / 6);
-    at.det = OL_AN_DET_ROBUST;
+    at->score = fmin(1.0, fmax(c->dec, 0) / 6);
+    at->deviation = fmax(c->dec, 0);
+    at->det = OL_AN_DET_BINOMIAL;
     switch (w->st) {
     case OL_AN_ST_IDLE:
-        if (dec < 6 || !matters) {
-            ol_an_err_learn(g, x);
-            return false;
-        }
-        *w = (ol_an_watch_t){.st = OL_AN_ST_CANDIDATE, .dir = 1, .count = 1, .base = g->p0, .scale = -1,
+        if (c->dec < 6 || !ol_an_count_matters(g->metric, c, g->p0, true)) return false;
+        *w = (ol_an_watch_t){.st = OL_AN_ST_CANDIDATE, .dir = 1, .count = 1, .base = base, .scale = -1,
                              .since_ns = t};
         return true;
     case OL_AN_ST_CANDIDATE:
         if (w->scale >= 0) return false; /* a candidate of the per-step path */
-        if (dec < 3 || !matters) {
+        if (c->dec < 3 || !ol_an_count_matters(g->metric, c, g->p0, true)) {
             *w = (ol_an_watch_t){0};
             return true;
         }
         if (++w->count < OL_AN_CONFIRM) return true;
         {
-            uint32_t idx = ol_an_anom_open(an, x->svc, g->metric, OL_AN_DET_ROBUST, x->scope, x->kind,
-                                           ol_slice((const uint8_t *)x->name, x->name_len), &at, w->since_ns);
+            uint32_t idx = ol_an_anom_open(an, x->svc, g->metric, OL_AN_DET_BINOMIAL, x->scope, x->kind,
+                                           ol_slice((const uint8_t *)x->name, x->name_len), at, share, w->since_ns);
             if (idx == OL_AN_NONE) {
                 w->count--;
                 return true;
@@ -164,25 +161,74 @@ static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         return true;
     default:
         if (w->scale >= 0) return false;
-        if (isfinite(ratio)) ol_an_watch_hold(an, w, dec < 2 || ratio - w->base < 0.02, &at, t);
+        if (isfinite(c->share) || c->n == 0)
+            ol_an_watch_hold(an, w, c->dec < 2 || !ol_an_count_matters(g->metric, c, g->p0, false), at, t);
         return true;
     }
 }
 
-/* Latency: the lower median of the last OL_AN_WIN_SHORT values (this one
- * included), which is high only when at least 4 of 6 steps are. */
-static double ol_an_lat_level(ol_an_sig_t *g, double v)
+/* Error ratios: errors among requests; p0 is learned only while idle, so
+ * an open anomaly is judged against the error probability it left. */
+static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
+                           const ol_an_verdict_t *out, bool warm)
 {
-    memmove(g->recent + 1, g->recent, (OL_AN_WIN_SHORT - 1) * sizeof *g->recent);
-    g->recent[0] = v;
-    if (g->n_recent < OL_AN_WIN_SHORT) g->n_recent++;
-    double s[OL_AN_WIN_SHORT];
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < g->n_recent; i++)
-        if (isfinite(g->recent[i])) s[n++] = g->recent[i];
-    if (n < OL_AN_WIN_SHORT) return v;
-    ol_sql_select_nth(s, n, (n - 1) / 2);
-    return s[(n - 1) / 2];
+    uint64_t k = x->in_step ? x->errors : 0, n = x->in_step ? x->requests : 0;
+    ol_an_count_t c = ol_an_count_window(g, k, n);
+    bool idle = g->w.st == OL_AN_ST_IDLE;
+    if (!warm) {
+        ol_an_count_learn(g, k, n);
+        return false;
+    }
+    ol_an_verdict_t at = *out;
+    at.value = c.share;
+    at.expected = g->p0;
+    bool handled = ol_an_count_life(an, g, x, t, &c, &at, g->p0, NULL);
+    if (idle && g->w.st == OL_AN_ST_IDLE) ol_an_count_learn(g, k, n);
+    return handled;
+}
+
+/* Latency: the share of requests slower than a threshold tau above the
+ * learned p95 baseline (25% and 1 ms over it, the practical floor),
+ * against the share p0 learned while normal. A p95 that flips between
+ * two modes (cache hits and model calls) keeps that share steady; a
+ * dependency that slows everything, or one route of several, moves it.
+ * tau is frozen with the baseline when a candidate starts. */
+static double ol_an_lat_tau(double base) { return fmax(1.25 * base, base + 1.0); }
+
+static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
+                           const ol_an_verdict_t *out, bool warm)
+{
+    if (g->w.st != OL_AN_ST_IDLE && g->w.scale >= 0) { /* a per-step p95 watch from an older state */
+        uint32_t idx = g->w.st == OL_AN_ST_OPEN ? ol_an_anom_index(an, g->w.anomaly) : OL_AN_NONE;
+        if (idx != OL_AN_NONE) ol_an_anom_close(an, idx, t);
+        g->w = (ol_an_watch_t){0};
+    }
+    if (g->w.st == OL_AN_ST_IDLE && x->in_step && isfinite(out->value) && out->expected > 0)
+        g->base = out->expected;
+    double base = g->w.st == OL_AN_ST_IDLE ? g->base : g->w.base;
+    double tau = ol_an_lat_tau(base);
+    uint64_t n = 0, k = 0;
+    if (x->in_step && x->dur && base > 0) {
+        n = x->dur->count;
+        k = n - OL_MIN(ol_sketch_count_le(x->dur, tau), n);
+    }
+    ol_an_count_t c = ol_an_count_window(g, k, n);
+    bool idle = g->w.st == OL_AN_ST_IDLE;
+    if (warm) {
+        ol_an_verdict_t at = *out;
+        at.expected = base;
+        double share[3] = {c.share, g->p0, tau};
+        bool was_open = g->w.st == OL_AN_ST_OPEN;
+        ol_an_count_life(an, g, x, t, &c, &at, base, share);
+        uint32_t idx = was_open && g->w.st == OL_AN_ST_OPEN && isfinite(c.share) && c.dec >= 2
+                           ? ol_an_anom_index(an, g->w.anomaly)
+                           : OL_AN_NONE;
+        if (idx != OL_AN_NONE) {
+            an->anoms[idx].share = c.share;
+            ol_an_explain(an, &an->anoms[idx]);
+        }
+    }
+    if (idle && g->w.st == OL_AN_ST_IDLE) ol_an_count_learn(g, k, n);
 }
 
 static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t, double v)
@@ -199,15 +245,16 @@ static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
     out.score = raw;
     g->last = out;
     g->has_last = true;
+    if (g->metric == OL_AN_M_LATENCY) {
+        ol_an_lat_step(an, g, x, t, &out, ol_an_uni_warm(g->uni));
+        return;
+    }
     if (g->metric == OL_AN_M_ERRORS && ol_an_err_step(an, g, x, t, &out, ol_an_uni_warm(g->uni))) return;
     if (!isfinite(v) || !ol_an_uni_warm(g->uni)) return;
 
     ol_an_watch_t *w = &g->w;
     bool up_only = g->metric != OL_AN_M_REQUESTS;
-    /* confirming and settling judge latency by its one-minute level */
-    double lv = g->metric == OL_AN_M_LATENCY ? ol_an_lat_level(g, v) : v;
-    double z = w->scale > 0 ? (lv - w->base) / w->scale * w->dir : 0;
-    double zv = w->scale > 0 ? (v - w->base) / w->scale * w->dir : 0;
+    double z = w->scale > 0 ? (v - w->base) / w->scale * w->dir : 0;
     switch (w->st) {
     case OL_AN_ST_IDLE: {
         if (raw < OL_AN_OPEN_SCORE || out.det == OL_AN_DET_NOVELTY || fabs(out.deviation) < OL_AN_OPEN_Z) return;
@@ -219,18 +266,17 @@ static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         break;
     }
     case OL_AN_ST_CANDIDATE:
-        if (zv < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors)) {
+        if (z < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors)) {
             *w = (ol_an_watch_t){0};
             return;
         }
         if (++w->count < OL_AN_CONFIRM) return;
-        if (z < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, lv, w->base, x->errors)) return; /* not yet at 1 min */
         {
             ol_an_verdict_t at = out;
             at.expected = w->base;
             at.deviation = (v - w->base) / w->scale;
             uint32_t idx = ol_an_anom_open(an, x->svc, g->metric, out.det, x->scope, x->kind,
-                                           ol_slice((const uint8_t *)x->name, x->name_len), &at, w->since_ns);
+                                           ol_slice((const uint8_t *)x->name, x->name_len), &at, NULL, w->since_ns);
             if (idx == OL_AN_NONE) { /* nothing kept: stay a candidate and try again next step */
                 w->count--;
                 return;
@@ -244,7 +290,7 @@ static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         ol_an_verdict_t at = out;
         at.expected = w->base;
         at.deviation = (v - w->base) / w->scale;
-        ol_an_watch_hold(an, w, z < OL_AN_CLEAR_Z || !ol_an_matters(an, g->metric, lv, w->base, x->errors), &at, t);
+        ol_an_watch_hold(an, w, z < OL_AN_CLEAR_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors), &at, t);
         break;
     }
     }
@@ -269,7 +315,7 @@ static void ol_an_watch_score(ol_analyzer_t *an, ol_an_watch_t *w, uint32_t svc,
         }
         if (++w->count < confirm) return;
         {
-            uint32_t idx = ol_an_anom_open(an, svc, signal, v->det, scope, 0, name, v, w->since_ns);
+            uint32_t idx = ol_an_anom_open(an, svc, signal, v->det, scope, 0, name, v, NULL, w->since_ns);
             if (idx == OL_AN_NONE) return;
             w->st = OL_AN_ST_OPEN;
             w->count = 0;

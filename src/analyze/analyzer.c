@@ -3,8 +3,7 @@
  * fills, the thread, and the assembly of a service's buckets into steps.
  *
  * The sink runs under the RED aggregator's lock, so it only copies the
- * bucket (names into a text buffer, the latency sketch of entry
- * operations) under inbox_mu and returns. A run swaps the inbox out, sorts
+ * bucket (names into a text buffer, its latency sketch) under inbox_mu and returns. A run swaps the inbox out, sorts
  * each bucket into its service's pending step, and completes a pending
  * step once it has waited OL_AN_COMPLETE_RUNS runs (about a second each):
  * the RED aggregator emits a service's operation buckets of one step in one
@@ -100,7 +99,7 @@ void ol_analyzer_red_cell(void *ud, const ol_red_cell_view_t *c)
     r->p95 = p95;
     r->p99 = p99;
     bool ok = b->text.err == OL_OK;
-    if (ok && !c->is_edge && c->duration && ol_sketch_merge(&r->duration, c->duration) != OL_OK) ok = false;
+    if (ok && c->duration && ol_sketch_merge(&r->duration, c->duration) != OL_OK) ok = false;
     if (ok) b->n++;
     else {
         ol_sketch_free(&r->duration);
@@ -287,6 +286,11 @@ static void ol_an_complete(ol_analyzer_t *an, uint32_t svc, ol_an_pstep_t *p)
             x->errors += r->errors;
             x->p95 = fmax(x->p95, r->p95);
             x->p99 = fmax(x->p99, r->p99);
+            if (!x->dur && r->duration.count) x->dur = &r->duration;
+            else if (r->duration.count && ol_sketch_merge(x->dur, &r->duration) == OL_OK) {
+                x->p95 = ol_sketch_quantile(x->dur, 0.95);
+                x->p99 = ol_sketch_quantile(x->dur, 0.99);
+            }
         } else {
             x->in_step = true;
             x->requests = r->requests;

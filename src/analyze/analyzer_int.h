@@ -39,6 +39,7 @@
 #define OL_AN_SETTLE 6u        /* steps back at the baseline before it closes */
 #define OL_AN_VEC_SCORE 0.8    /* vector detectors' per-step score for a candidate */
 #define OL_AN_GROUP_WAIT 3u    /* steps an incident waits before it is alerted */
+#define OL_AN_JOIN_NS (15ll * 60 * 1000000000ll) /* an anomaly joins an incident whose newest began this close */
 #define OL_AN_FC_HORIZON_NS (30ull * 60 * 1000000000ull)
 
 enum { OL_AN_SCOPE_SERVICE = 0, OL_AN_SCOPE_OPERATION, OL_AN_SCOPE_EDGE };
@@ -56,7 +57,7 @@ typedef struct ol_an_inrec {
     uint64_t bucket;
     uint64_t requests, errors;
     double p95, p99;
-    ol_sketch_t duration; /* entry operations only (they make the service's latency); empty for edges */
+    ol_sketch_t duration; /* milliseconds (empty when the bucket had none) */
 } ol_an_inrec_t;
 
 typedef struct ol_an_inbox {
@@ -84,17 +85,16 @@ typedef struct ol_an_sig {
     uint32_t series;
     uint8_t metric;
     ol_an_uni_t *uni;
-    /* error ratio only: a count test that low-volume series need (a ratio of
-     * 2 requests a step is 0, 0.5 or 1 and says little; 40 requests a
-     * minute with 12 errors say a lot) */
-    double p0;                  /* learned error probability (EW, only while normal) */
+    /* error ratio and latency: a count test (errors, or requests slower than
+     * a threshold, among requests) that low-volume series need (a ratio of 2
+     * requests a step is 0, 0.5 or 1 and says little; 40 requests a minute
+     * with 12 errors say a lot) and that a bimodal latency cannot fool */
+    double p0;                  /* learned share of events (EW, only while normal) */
     double p0_weight;           /* requests it was learned from, capped */
     uint32_t win_e[OL_AN_WIN], win_n[OL_AN_WIN];
     uint32_t win_i;
-    /* latency only: the last OL_AN_WIN_SHORT values, so that a p95 that flips
-     * between two modes (cache hits and model calls) does not pass for a shift */
-    double recent[OL_AN_WIN_SHORT];
-    uint32_t n_recent;
+    /* latency only: the p95 baseline (uni's expected) of the last normal step */
+    double base;
     ol_an_watch_t w;
     ol_an_verdict_t last; /* the last step's combined verdict (score = max of the parts) */
     bool has_last;
@@ -111,7 +111,7 @@ typedef struct ol_an_series {
     bool in_step;  /* has a bucket in the step being processed; then: */
     uint64_t requests, errors;
     double p95, p99;
-    const ol_sketch_t *dur; /* its latency sketch (entry operations, the service), or NULL */
+    ol_sketch_t *dur; /* the step's latency sketch, or NULL (owned by the pending step or the service) */
 } ol_an_series_t;
 
 /* A declared SLO, its burn-rate state and (latency) its forecast. */
@@ -169,7 +169,8 @@ typedef struct ol_an_anom {
     char *service, *name; /* name: operation, peer, SLO; "" */
     int64_t onset_ns, end_ns, last_ns;
     double score, value, expected, deviation, peak;
-    char explanation[320];
+    double share, share_expected, threshold; /* latency (binomial): slow share, its usual share, the threshold (ms) */
+    char explanation[400];
 } ol_an_anom_t;
 
 typedef struct ol_an_incident {
@@ -237,7 +238,8 @@ int ol_an_sig_init(ol_analyzer_t *an, ol_an_sig_t *s);
 
 /* an_incident.c */
 uint32_t ol_an_anom_open(ol_analyzer_t *an, uint32_t svc, uint8_t signal, uint8_t det, uint8_t scope,
-                         uint8_t kind, ol_slice_t name, const ol_an_verdict_t *v, int64_t onset_ns);
+                         uint8_t kind, ol_slice_t name, const ol_an_verdict_t *v, const double *share,
+                         int64_t onset_ns);
 void ol_an_anom_update(ol_analyzer_t *an, uint32_t idx, const ol_an_verdict_t *v, int64_t t_ns);
 void ol_an_anom_close(ol_analyzer_t *an, uint32_t idx, int64_t end_ns);
 uint32_t ol_an_anom_index(const ol_analyzer_t *an, uint64_t id);

@@ -204,6 +204,56 @@ static void test_database_latency_names_database(void)
     fixture_close(&f);
 }
 
+/* A service whose latency has two modes: most requests hit a cache (3 ms),
+ * a few percent call a model (about 3 s). Its per-step p95 jumps between
+ * the modes whenever two of twenty requests in a step happen to be model
+ * calls, sometimes for several steps in a row; nothing is wrong. Then a
+ * third of its requests become 10x slower: that is a fault. */
+static void bimodal_cell(ol_analyzer_t *an, uint64_t b, uint64_t *rng, double slow_share)
+{
+    ol_sketch_t s;
+    ol_sketch_init(&s);
+    uint64_t n = poisson(rng, 20);
+    for (uint64_t i = 0; i < n; i++) {
+        double u = (double)(ol_test_rng(rng) >> 11) * 0x1p-53;
+        double ms = u < 0.03 ? 3000 : u < 0.03 + slow_share ? 30 : 3;
+        ol_sketch_add(&s, ms * exp(0.2 * ol_test_gauss(rng)));
+    }
+    ol_red_cell_view_t v = {.service = OL_SLICE_LIT("reviews"), .kind = 2, .entry = true,
+                            .name = OL_SLICE_LIT("GetReviews"), .start_ns = b * STEP_NS,
+                            .end_ns = (b + 1) * STEP_NS, .requests = n, .duration = &s};
+    ol_analyzer_red_cell(an, &v);
+    ol_sketch_free(&s);
+    ol_analyzer_run(an, true);
+}
+
+static void test_bimodal_latency_is_not_a_fault(void)
+{
+    fixture_t f;
+    fixture_open(&f);
+    uint64_t rng = 5, b0 = T0 / STEP_NS, b = b0;
+    for (; b < b0 + 3000; b++) bimodal_cell(f.an, b, &rng, 0);
+    CHECK_EQ_INT(count_anomalies(f.an, "", "", "", NULL, NULL), 0);
+    uint64_t fault = b;
+    for (; b < fault + 30; b++) bimodal_cell(f.an, b, &rng, 0.33);
+    char id[32];
+    int64_t onset = 0;
+    CHECK(count_anomalies(f.an, "reviews", "latency", "open", id, &onset) >= 1);
+    CHECK(onset >= (int64_t)(fault * STEP_NS) && onset <= (int64_t)((fault + 6) * STEP_NS));
+    ol_buf_t j;
+    ol_buf_init(&j, OL_MEM_CORE, 0);
+    ol_anomaly_query_t q = {.start_ns = 1, .end_ns = UINT64_MAX, .limit = 10, .status = OL_ANOMALY_OPEN};
+    CHECK_EQ_INT(ol_analyzer_anomalies_json(f.an, &q, &j), OL_OK);
+    ol_buf_append_u8(&j, 0);
+    CHECK(strstr((const char *)j.data, "\"detector\":\"binomial\"") != NULL);
+    CHECK(strstr((const char *)j.data, "\"slowShare\":") != NULL);
+    CHECK(strstr((const char *)j.data, "% of requests take longer than") != NULL);
+    ol_buf_free(&j);
+    for (; b < fault + 90; b++) bimodal_cell(f.an, b, &rng, 0);
+    CHECK_EQ_INT(count_anomalies(f.an, "", "", "open", NULL, NULL), 0);
+    fixture_close(&f);
+}
+
 static void test_restart_keeps_baselines_and_open_anomaly(void)
 {
     char dir[] = "/tmp/olly-an-XXXXXX";
@@ -299,6 +349,7 @@ int main(void)
 {
     RUN(test_quiet_then_error_burst);
     RUN(test_database_latency_names_database);
+    RUN(test_bimodal_latency_is_not_a_fault);
     RUN(test_restart_keeps_baselines_and_open_anomaly);
     RUN(test_slo_fires);
     RUN(test_slo_file_errors);

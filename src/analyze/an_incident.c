@@ -87,6 +87,11 @@ void ol_an_explain(ol_analyzer_t *an, ol_an_anom_t *a)
                      "%.4g ms, usually %.1f%% (tail probability below 1e-%.0f), since %s (binomial detector)",
                      what, a->value, a->expected, 100 * a->share, a->threshold, 100 * a->share_expected,
                      fmin(a->deviation, 999), onset);
+        else if (a->det == OL_AN_DET_POISSON)
+            ol_an_fmt(a->explanation, sizeof a->explanation,
+                     "%s of %s is %.3g/s, against %.3g/s expected (tail probability below 1e-%.0f), since %s "
+                     "(poisson detector)",
+                     metric, what, a->value, a->expected, fmin(fabs(a->deviation), 999), onset);
         else if (a->det == OL_AN_DET_BINOMIAL)
             ol_an_fmt(a->explanation, sizeof a->explanation,
                      "%s of %s is %.3g%%, against %.3g%% expected (tail probability below 1e-%.0f), since %s "

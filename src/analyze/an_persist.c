@@ -27,6 +27,7 @@
 #include "core/log.h"
 
 #define OL_AN_BLOB_VERSION 1u
+#define OL_AN_SERIES_VERSION 2u /* 2: 90-step count windows */
 #define OL_AN_ANOM_VERSION 2u /* 2 added the slow share, its usual share and the threshold */
 
 static void ol_an_wr_str(ol_buf_t *b, const char *s, size_t n)
@@ -197,7 +198,7 @@ int ol_an_persist_save(ol_analyzer_t *an)
         ol_buf_printf(&k, "\x1f%u.%u\x1f", x->scope, x->kind);
         ol_buf_append(&k, x->name, x->name_len);
         ol_buf_reset(&v);
-        ol_an_wr_header(&v, "OANR", OL_AN_BLOB_VERSION);
+        ol_an_wr_header(&v, "OANR", OL_AN_SERIES_VERSION);
         ol_an_wr_u64(&v, an->opt.step_ns);
         ol_an_wr_str(&v, s->name, s->len);
         ol_an_wr_u8(&v, x->scope);
@@ -294,7 +295,7 @@ static int ol_an_load_baseline(void *arg, ol_slice_t key, ol_slice_t value, uint
         return 0;
     }
     const char *magic = key.ptr[0] == 'r' ? "OANR" : key.ptr[0] == 'v' ? "OANV" : "OANO";
-    ol_an_rd_t r = ol_an_rd_sealed(value, magic, OL_AN_BLOB_VERSION);
+    ol_an_rd_t r = ol_an_rd_sealed(value, magic, key.ptr[0] == 'r' ? OL_AN_SERIES_VERSION : OL_AN_BLOB_VERSION);
     if (ol_an_rd_u64(&r) != an->opt.step_ns || r.rc != OL_OK) { /* another resolution: learn afresh */
         c->bad++;
         return 0;

@@ -5,26 +5,25 @@
  *
  * A detector's per-step score says how rare this point is for this
  * signal; it is not an anomaly by itself (a signal checked 8640 times a
- * day meets a one-in-a-thousand point about nine times a day). A signal's
- * anomaly therefore needs three things: a rare point (score >= 0.5, a tail
- * probability of 1e-3) with a robust deviation of at least OL_AN_OPEN_Z, a
- * change that matters in practice (per metric: 30% and 10 requests a step
- * for traffic, 2 points of error ratio and 2 errors, 25% and 1 ms of
- * latency), and persistence: the next OL_AN_CONFIRM - 1 steps stay beyond
- * OL_AN_HOLD_Z deviations of the baseline frozen at the first step. It
- * closes after OL_AN_SETTLE steps back within OL_AN_CLEAR_Z of that
- * baseline (latency must also hold at the lower median of its last six
- * steps to open, and is judged by it to settle: a p95 that flips between
- * two modes, cache hits and model calls, is not a shift) (or below the practical floor), so "resolved" means "back at the
- * baseline it left", not "the baseline has learned the fault".
+ * day meets a one-in-a-thousand point about nine times a day). Request
+ * rates and error ratios have a per-step path: a rare point (score >= 0.5,
+ * a tail probability of 1e-3) with a robust deviation of at least
+ * OL_AN_OPEN_Z, a change that matters in practice (30% and 10 requests a
+ * step of traffic, 2 points of error ratio and 2 errors), and persistence:
+ * the next OL_AN_CONFIRM - 1 steps stay beyond OL_AN_HOLD_Z deviations of
+ * the baseline frozen at the first step. It closes after OL_AN_SETTLE
+ * steps back within OL_AN_CLEAR_Z of that baseline (or below the floor),
+ * so "resolved" means "back at the baseline it left", not "the baseline
+ * has learned the fault".
  *
- * Error ratios get a second way in, for series with few requests a step: a
- * binomial test of the errors of the last OL_AN_WIN_SHORT and OL_AN_WIN
- * steps (1 and 5 minutes at 10 s) against the learned error probability p0 (the Chernoff bound exp(-N KL(x/N || p0)),
- * which never understates the tail probability). A window rarer than 1e-6
- * with the practical floor met is a candidate; the confirming steps need
- * 1e-3 on their windows; settling is the ratio of the window back within
- * 2 points of p0, or a window that is no longer rarer than 1e-2.
+ * Every signal also has a count path, which is latency's only one: the
+ * events of the last 1, 5 and 15 minutes against what is expected, with a
+ * Chernoff bound (never understates the tail): errors among requests
+ * against the learned error probability p0 (binomial), requests slower
+ * than 1.25x the p95 baseline against their learned share (binomial: a
+ * p95 that flips between cache hits and model calls keeps that share),
+ * requests against the count the baseline expects (Poisson, both
+ * directions). ol_an_count_life says when one opens and closes.
  */
 #include "analyze/analyzer_int.h"
 
@@ -79,31 +78,49 @@ static double ol_an_binom_decades(double x, double n, double p)
     return n * kl / log(10);
 }
 
+/* -log10 of the Chernoff bound on P(X >= k) (k > m) or P(X <= k) (k < m)
+ * for X ~ Poisson(m). */
+static double ol_an_poisson_decades(double k, double m)
+{
+    if (m <= 0) return 0;
+    return (k > 0 ? k * log(k / m) - k + m : m) / log(10);
+}
+
 /* One window of a count test, as the life cycle reads it. */
 typedef struct ol_an_count {
-    double dec;   /* -log10 of the tail bound of the rarer of the two windows */
-    double share; /* that window's events / requests (NaN: no requests) */
-    double k, n;  /* its events and requests */
+    double dec;    /* -log10 of the tail bound of the rarest window */
+    double share;  /* that window's events / requests, or requests / expected (NaN: none) */
+    double k, n;   /* its events and requests, or requests and expected requests */
+    double steps;  /* its length */
+    int8_t dir;    /* +1 more than expected, -1 fewer (only request rates go down) */
 } ol_an_count_t;
 
-/* Adds this step's k events of n requests to the windows and tests the
- * short and the long one against p0. */
-static ol_an_count_t ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n)
+/* Adds this step to the windows and tests the 1, 5 and 15 minute ones:
+ * k events of n requests against p0, or (poisson) k requests against n/100
+ * expected. *open is the rarest of the three; *settle of the first two,
+ * so that an anomaly closes within minutes of its end. */
+static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool poisson, ol_an_count_t *open,
+                               ol_an_count_t *settle)
 {
     g->win_e[g->win_i] = (uint32_t)OL_MIN(k, UINT32_MAX);
     g->win_n[g->win_i] = (uint32_t)OL_MIN(n, UINT32_MAX);
     g->win_i = (g->win_i + 1) % OL_AN_WIN;
-    ol_an_count_t c = {.dec = -1, .share = NAN};
+    *open = *settle = (ol_an_count_t){.dec = -1, .share = NAN};
     double e = 0, m = 0;
     for (uint32_t j = 1; j <= OL_AN_WIN; j++) { /* newest first */
         uint32_t i = (g->win_i + OL_AN_WIN - j) % OL_AN_WIN;
         e += g->win_e[i];
         m += g->win_n[i];
-        if (j != OL_AN_WIN_SHORT && j != OL_AN_WIN) continue;
-        double dec = g->p0_weight >= 200 ? ol_an_binom_decades(e, m, g->p0) : 0;
-        if (dec > c.dec) c = (ol_an_count_t){.dec = dec, .share = m > 0 ? e / m : NAN, .k = e, .n = m};
+        if (j != OL_AN_WIN_SHORT && j != OL_AN_WIN_MID && j != OL_AN_WIN) continue;
+        ol_an_count_t c = {.k = e, .n = poisson ? m / 100 : m, .steps = j, .dir = 1};
+        if (poisson) {
+            c.dec = ol_an_poisson_decades(c.k, c.n);
+            c.dir = c.k >= c.n ? 1 : -1;
+        } else c.dec = g->p0_weight >= 200 ? ol_an_binom_decades(c.k, c.n, g->p0) : 0;
+        c.share = c.n > 0 ? c.k / c.n : NAN;
+        if (c.dec > open->dec) *open = c;
+        if (j < OL_AN_WIN && c.dec > settle->dec) *settle = c;
     }
-    return c;
 }
 
 /* p0: an exponentially weighted share over about the last 20000 requests. */
@@ -116,39 +133,53 @@ static void ol_an_count_learn(ol_an_sig_t *g, uint64_t k, uint64_t n)
 }
 
 /* The practical floor of a count test: errors 2 points above p0, slow
- * requests 5 points and twice p0; at least 3 events either way. */
-static bool ol_an_count_matters(uint8_t metric, const ol_an_count_t *c, double p0, bool need_events)
+ * requests 5 points and twice p0, at least 3 events either way; requests
+ * 30% and 5 a step away from the expected count. An open anomaly is held
+ * by half of it (f = 0.5), so that a change near the floor does not flap. */
+static bool ol_an_count_matters(uint8_t metric, const ol_an_count_t *c, double p0, double f)
 {
-    if (!isfinite(c->share) || (need_events && c->k < 3)) return false;
-    if (metric == OL_AN_M_ERRORS) return c->share - p0 >= 0.02;
-    return c->share - p0 >= 0.05 && c->share >= 2 * p0;
+    if (metric == OL_AN_M_REQUESTS) {
+        double d = fabs(c->k - c->n);
+        return c->n > 0 && d >= 0.3 * f * c->n && d >= 5 * f * c->steps;
+    }
+    if (!isfinite(c->share) || (f >= 1 && c->k < 3)) return false;
+    if (metric == OL_AN_M_ERRORS) return c->share - p0 >= 0.02 * f;
+    return c->share - p0 >= 0.05 * f && c->share >= (1 + f) * p0;
 }
 
 /* The count path's life cycle (the watch's scale is -1 while it owns the
- * watch). `at` is the verdict an anomaly opens or is updated with; its
- * score is filled in here. True when the path handled the step. */
+ * watch): a candidate at 1e-6 with the floor met, confirmed by two more
+ * steps at 1e-3 in the same direction, closed after OL_AN_SETTLE steps
+ * whose 1- and 5-minute windows are no longer rarer than 1e-2 or below the
+ * floor. `at` is the verdict an anomaly opens or is updated with (score
+ * and deviation filled in here). True when the path handled the step. */
 static bool ol_an_count_life(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
-                             const ol_an_count_t *c, ol_an_verdict_t *at, double base, const double *share)
+                             const ol_an_count_t *c, const ol_an_count_t *cs, ol_an_verdict_t *at, double base,
+                             const double *share)
 {
     ol_an_watch_t *w = &g->w;
+    uint8_t det = g->metric == OL_AN_M_REQUESTS ? OL_AN_DET_POISSON : OL_AN_DET_BINOMIAL;
     at->score = fmin(1.0, fmax(c->dec, 0) / 6);
-    at->deviation = fmax(c->dec, 0);
-    at->det = OL_AN_DET_BINOMIAL;
+    at->deviation = fmax(c->dec, 0) * c->dir;
+    at->det = det;
+    /* the recent windows must still show the change (a 15-minute window
+     * remembers a burst that is over) */
+    bool recent = cs->dir == c->dir && ol_an_count_matters(g->metric, cs, g->p0, 0.5);
     switch (w->st) {
     case OL_AN_ST_IDLE:
-        if (c->dec < 6 || !ol_an_count_matters(g->metric, c, g->p0, true)) return false;
-        *w = (ol_an_watch_t){.st = OL_AN_ST_CANDIDATE, .dir = 1, .count = 1, .base = base, .scale = -1,
+        if (c->dec < 6 || !recent || !ol_an_count_matters(g->metric, c, g->p0, 1)) return false;
+        *w = (ol_an_watch_t){.st = OL_AN_ST_CANDIDATE, .dir = c->dir, .count = 1, .base = base, .scale = -1,
                              .since_ns = t};
         return true;
     case OL_AN_ST_CANDIDATE:
         if (w->scale >= 0) return false; /* a candidate of the per-step path */
-        if (c->dec < 3 || !ol_an_count_matters(g->metric, c, g->p0, true)) {
+        if (c->dec < 3 || c->dir != w->dir || !recent || !ol_an_count_matters(g->metric, c, g->p0, 1)) {
             *w = (ol_an_watch_t){0};
             return true;
         }
         if (++w->count < OL_AN_CONFIRM) return true;
         {
-            uint32_t idx = ol_an_anom_open(an, x->svc, g->metric, OL_AN_DET_BINOMIAL, x->scope, x->kind,
+            uint32_t idx = ol_an_anom_open(an, x->svc, g->metric, det, x->scope, x->kind,
                                            ol_slice((const uint8_t *)x->name, x->name_len), at, share, w->since_ns);
             if (idx == OL_AN_NONE) {
                 w->count--;
@@ -161,8 +192,9 @@ static bool ol_an_count_life(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_seri
         return true;
     default:
         if (w->scale >= 0) return false;
-        if (isfinite(c->share) || c->n == 0)
-            ol_an_watch_hold(an, w, c->dec < 2 || !ol_an_count_matters(g->metric, c, g->p0, false), at, t);
+        ol_an_watch_hold(an, w,
+                         cs->dec < 2 || cs->dir != w->dir || !ol_an_count_matters(g->metric, cs, g->p0, 0.5), at,
+                         t);
         return true;
     }
 }
@@ -173,18 +205,43 @@ static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
                            const ol_an_verdict_t *out, bool warm)
 {
     uint64_t k = x->in_step ? x->errors : 0, n = x->in_step ? x->requests : 0;
-    ol_an_count_t c = ol_an_count_window(g, k, n);
+    ol_an_count_t c, cs;
+    ol_an_count_window(g, k, n, false, &c, &cs);
     bool idle = g->w.st == OL_AN_ST_IDLE;
     if (!warm) {
         ol_an_count_learn(g, k, n);
         return false;
     }
     ol_an_verdict_t at = *out;
-    at.value = c.share;
+    at.value = g->w.st == OL_AN_ST_OPEN ? cs.share : c.share;
     at.expected = g->p0;
-    bool handled = ol_an_count_life(an, g, x, t, &c, &at, g->p0, NULL);
+    bool handled = ol_an_count_life(an, g, x, t, &c, &cs, &at, g->p0, NULL);
     if (idle && g->w.st == OL_AN_ST_IDLE) ol_an_count_learn(g, k, n);
     return handled;
+}
+
+/* Request rates: the requests of the windows against the count the
+ * baseline expects (frozen when a candidate starts), a Poisson test in
+ * both directions. It finds what a step's rate cannot show at a few
+ * requests a step: one route of a service at three times its traffic. */
+static bool ol_an_rate_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
+                            const ol_an_verdict_t *out, bool warm)
+{
+    double step_s = (double)an->opt.step_ns / 1e9;
+    double base = g->w.st == OL_AN_ST_IDLE ? out->expected : g->w.base;
+    if (!warm || !(base >= 0) || !isfinite(base)) { /* nothing expected yet: the windows hold nothing */
+        ol_an_count_t c, cs;
+        ol_an_count_window(g, 0, 0, true, &c, &cs);
+        return false;
+    }
+    uint64_t k = x->in_step ? x->requests : 0;
+    ol_an_count_t c, cs;
+    ol_an_count_window(g, k, (uint64_t)llround(fmin(base * step_s * 100, UINT32_MAX)), true, &c, &cs);
+    const ol_an_count_t *v = g->w.st == OL_AN_ST_OPEN ? &cs : &c;
+    ol_an_verdict_t at = *out;
+    at.value = v->steps > 0 ? v->k / (v->steps * step_s) : NAN;
+    at.expected = v->steps > 0 ? v->n / (v->steps * step_s) : base;
+    return ol_an_count_life(an, g, x, t, &c, &cs, &at, base, NULL);
 }
 
 /* Latency: the share of requests slower than a threshold tau above the
@@ -212,19 +269,20 @@ static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         n = x->dur->count;
         k = n - OL_MIN(ol_sketch_count_le(x->dur, tau), n);
     }
-    ol_an_count_t c = ol_an_count_window(g, k, n);
+    ol_an_count_t c, cs;
+    ol_an_count_window(g, k, n, false, &c, &cs);
     bool idle = g->w.st == OL_AN_ST_IDLE;
     if (warm) {
         ol_an_verdict_t at = *out;
         at.expected = base;
         double share[3] = {c.share, g->p0, tau};
         bool was_open = g->w.st == OL_AN_ST_OPEN;
-        ol_an_count_life(an, g, x, t, &c, &at, base, share);
-        uint32_t idx = was_open && g->w.st == OL_AN_ST_OPEN && isfinite(c.share) && c.dec >= 2
+        ol_an_count_life(an, g, x, t, &c, &cs, &at, base, share);
+        uint32_t idx = was_open && g->w.st == OL_AN_ST_OPEN && isfinite(cs.share) && cs.dec >= 2
                            ? ol_an_anom_index(an, g->w.anomaly)
                            : OL_AN_NONE;
         if (idx != OL_AN_NONE) {
-            an->anoms[idx].share = c.share;
+            an->anoms[idx].share = cs.share;
             ol_an_explain(an, &an->anoms[idx]);
         }
     }
@@ -250,6 +308,7 @@ static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         return;
     }
     if (g->metric == OL_AN_M_ERRORS && ol_an_err_step(an, g, x, t, &out, ol_an_uni_warm(g->uni))) return;
+    if (g->metric == OL_AN_M_REQUESTS && ol_an_rate_step(an, g, x, t, &out, ol_an_uni_warm(g->uni))) return;
     if (!isfinite(v) || !ol_an_uni_warm(g->uni)) return;
 
     ol_an_watch_t *w = &g->w;

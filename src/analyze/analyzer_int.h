@@ -77,8 +77,9 @@ typedef struct ol_an_watch {
     uint64_t anomaly;    /* id of the open anomaly; 0 = none */
 } ol_an_watch_t;
 
-#define OL_AN_WIN 30u      /* steps in the long error-count window (5 minutes at 10 s) */
-#define OL_AN_WIN_SHORT 6u /* ... and the short one */
+#define OL_AN_WIN 90u      /* steps in the long count window (15 minutes at 10 s) */
+#define OL_AN_WIN_MID 30u  /* ... the middle one (5 minutes) */
+#define OL_AN_WIN_SHORT 6u /* ... and the short one (1 minute) */
 
 /* One detector signal: a metric of a service, an operation or an edge. */
 typedef struct ol_an_sig {
@@ -91,6 +92,8 @@ typedef struct ol_an_sig {
      * with 12 errors say a lot) and that a bimodal latency cannot fool */
     double p0;                  /* learned share of events (EW, only while normal) */
     double p0_weight;           /* requests it was learned from, capped */
+    /* per step, newest at win_i - 1: events and requests; for request
+     * rates (a Poisson test) requests and the expected requests x 100 */
     uint32_t win_e[OL_AN_WIN], win_n[OL_AN_WIN];
     uint32_t win_i;
     /* latency only: the p95 baseline (uni's expected) of the last normal step */

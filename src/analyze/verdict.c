@@ -8,7 +8,7 @@
 const char *ol_an_det_name(ol_an_det_t d)
 {
     static const char *names[OL_AN_DET__COUNT] = {"none",    "robust", "cusum",    "bocpd",  "iforest",
-                                                  "autoenc", "slo",    "forecast", "novelty", "binomial"};
+                                                  "autoenc", "slo",    "forecast", "novelty", "binomial", "poisson"};
     return (unsigned)d < OL_AN_DET__COUNT ? names[d] : "none";
 }
 

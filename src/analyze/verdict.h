@@ -33,6 +33,7 @@ typedef enum {
     OL_AN_DET_FORECAST,   /* Holt-Winters forecast (predictive) */
     OL_AN_DET_NOVELTY,    /* value/context never seen before */
     OL_AN_DET_BINOMIAL,   /* events (errors, slow requests) in a window against their learned share */
+    OL_AN_DET_POISSON,    /* requests in a window against the expected count */
     OL_AN_DET__COUNT
 } ol_an_det_t;
 

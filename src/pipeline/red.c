@@ -345,6 +345,7 @@ void ol_red_destroy(ol_red_t *r)
     ol_free(OL_MEM_PIPELINE, r->cells, r->cap_cells * sizeof *r->cells);
     ol_red_index_free(&r->cell_ix);
     ol_red_pending_free_all(r);
+    ol_red_peers_free_all(r);
     for (size_t i = 0; i < r->n_series; i++)
         if (r->series[i].name) ol_free(OL_MEM_PIPELINE, r->series[i].name, (size_t)r->series[i].len + 1);
     ol_free(OL_MEM_PIPELINE, r->series, r->cap_series * sizeof *r->series);
@@ -559,6 +560,7 @@ void ol_red_metrics_text(ol_red_t *r, ol_buf_t *out)
     pthread_mutex_lock(&r->mu);
     ol_red_counters_t c = r->c;
     uint64_t services = r->n_services, series = r->live_series, cells = r->live_cells, pending = r->live_pending;
+    uint64_t peers = r->n_peers, fast_peers = ol_red_peers_fast(r);
     pthread_mutex_unlock(&r->mu);
     ol_red_counter(out, "olly_red_spans_observed_total", "Spans seen by the RED aggregator (late ones included).", "counter",
                    c.spans_observed);
@@ -585,6 +587,16 @@ void ol_red_metrics_text(ol_red_t *r, ol_buf_t *out)
                   "olly_red_edges_total{result=\"uninstrumented\"} %" PRIu64 "\n"
                   "olly_red_edges_total{result=\"unmatched\"} %" PRIu64 "\n",
                   c.edges_matched, c.edges_self, c.edges_uninstrumented, c.edges_unresolved);
+    ol_red_counter(out, "olly_red_edges_fast_total",
+                   "Client/producer spans counted at once as calls to an uninstrumented peer, without waiting "
+                   "(included in olly_red_edges_total{result=\"uninstrumented\"}).",
+                   "counter", c.edges_fast);
+    ol_red_counter(out, "olly_red_edges_late_partner_total",
+                   "Server/consumer spans that arrived for a client span already counted at once as a call to an "
+                   "uninstrumented peer; that peer's calls wait again.",
+                   "counter", c.edges_late_partner);
+    ol_red_counter(out, "olly_red_peers_forgotten_total",
+                   "Learned peers forgotten to make room in the full peer table.", "counter", c.peers_forgotten);
     ol_red_counter(out, "olly_red_callees_unmatched_total",
                    "Server/consumer spans whose client span never arrived within the edge wait.", "counter",
                    c.callees_unmatched);
@@ -595,5 +607,10 @@ void ol_red_metrics_text(ol_red_t *r, ol_buf_t *out)
     ol_red_counter(out, "olly_red_open_series", "Series with open buckets or pending client spans.", "gauge",
                    series);
     ol_red_counter(out, "olly_red_open_buckets", "Buckets open in memory.", "gauge", cells);
-    ol_red_counter(out, "olly_red_pending_spans", "Spans waiting for their edge partner.", "gauge", pending);
+    ol_red_counter(out, "olly_red_pending_spans",
+                   "Spans waiting for their edge partner (or, counted at once, listening for a late one).", "gauge",
+                   pending);
+    ol_red_counter(out, "olly_red_peers", "(caller, uninstrumented peer) pairs whose edge outcomes are learned.",
+                   "gauge", peers);
+    ol_red_counter(out, "olly_red_peers_fast", "Learned peers whose calls are counted at once.", "gauge", fast_peers);
 }

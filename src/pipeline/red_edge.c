@@ -25,6 +25,19 @@
  * Without any of these it is dropped from edges (counted as unmatched).
  * The peer edge series is looked up when the client arrives and held by the
  * record, so expiry never allocates names.
+ *
+ * Waiting costs time: the edge's bucket would be emitted edge_wait after
+ * the operation buckets of its step, too late for the analyzer. So each
+ * (caller, peer) learns how its client spans end (a peers slot): matched,
+ * or expired. A client span is counted at once, into the open bucket of its
+ * step like its operation, when its peer is a database never seen matched
+ * (databases practically never send server spans), or any peer that
+ * expired at least OL_RED_PEER_LEARN times with at most 1 in
+ * OL_RED_PEER_SHARE matched. Its record stays for edge_wait as RESOLVED,
+ * only to hear of a late partner: a server/consumer span that finds it is
+ * counted as late_partner, is a match for the peer, and resets the peer's
+ * expiries, so that its calls wait again until the evidence says otherwise.
+ * The call stays counted against the peer (its bucket may be out already).
  */
 #include "pipeline/red_int.h"
 
@@ -161,6 +174,7 @@ static uint32_t ol_red_pend_new(ol_red_t *r, const uint8_t *trace_id, const uint
     memcpy(p->span_id, span_id, 8);
     p->hash = h;
     p->fallback = OL_RED_NONE;
+    p->peer = OL_RED_NONE;
     p->since_ns = r->now_ns;
     p->prev = r->pending_tail;
     p->next = OL_RED_NONE;
@@ -197,6 +211,130 @@ void ol_red_pending_free_all(ol_red_t *r)
     ol_red_index_free(&r->pending_ix);
 }
 
+/* ---- learned peers ---- */
+
+typedef struct {
+    const ol_red_t *r;
+    uint32_t svc;
+    uint8_t type;
+    ol_slice_t name;
+} ol_red_peer_key_t;
+
+static bool ol_red_peer_eq(const void *ud, uint32_t idx)
+{
+    const ol_red_peer_key_t *k = ud;
+    const ol_red_peer_t *p = &k->r->peers[idx];
+    return p->svc == k->svc && p->type == k->type && ol_slice_eq(k->name, ol_slice(p->name, p->len));
+}
+
+/* A slot to reuse when the table is full: the first one the clock hand
+ * finds not looked up since it last passed. A new slot starts without that
+ * mark, so a peer seen once (a pod address) goes before one in use. */
+static uint32_t ol_red_peer_victim(ol_red_t *r)
+{
+    for (;;) {
+        uint32_t i = r->peer_hand;
+        r->peer_hand = (uint32_t)((i + 1) % r->n_peers);
+        ol_red_peer_t *p = &r->peers[i];
+        if (!p->name || !p->used) return i;
+        p->used = 0;
+    }
+}
+
+/* The slot of (caller, type, name), made when new; OL_RED_NONE without memory. */
+static uint32_t ol_red_peer_get(ol_red_t *r, uint32_t svc, int type, ol_slice_t name)
+{
+    if (name.len > OL_RED_MAX_NAME) name.len = OL_RED_MAX_NAME;
+    uint8_t tag[5] = {(uint8_t)svc, (uint8_t)(svc >> 8), (uint8_t)(svc >> 16), (uint8_t)(svc >> 24), (uint8_t)type};
+    uint32_t h = (uint32_t)ol_red_hash(name.ptr, name.len, ol_red_hash(tag, sizeof tag, 5));
+    ol_red_peer_key_t k = {r, svc, (uint8_t)type, name};
+    uint32_t i = ol_red_index_find(&r->peer_ix, h, ol_red_peer_eq, &k);
+    if (i != OL_RED_NONE) {
+        r->peers[i].used = 1;
+        return i;
+    }
+    char *copy = ol_strndup(OL_MEM_PIPELINE, (const char *)name.ptr, name.len);
+    if (!copy) return OL_RED_NONE;
+    uint32_t gen = 0;
+    if (r->n_peers < OL_RED_MAX_PEERS) {
+        if (ol_grow_array(OL_MEM_PIPELINE, (void **)&r->peers, &r->cap_peers, r->n_peers + 1, sizeof *r->peers))
+            goto fail;
+        i = (uint32_t)r->n_peers;
+        if (ol_red_index_insert(&r->peer_ix, h, i)) goto fail;
+        r->n_peers++;
+    } else {
+        i = ol_red_peer_victim(r);
+        ol_red_peer_t *v = &r->peers[i];
+        gen = v->gen + 1;
+        if (v->name) {
+            ol_red_index_remove(&r->peer_ix, v->hash, i);
+            ol_free(OL_MEM_PIPELINE, v->name, (size_t)v->len + 1);
+            v->name = NULL;
+            r->c.peers_forgotten++;
+        }
+        v->gen = gen;
+        /* The index held this slot a moment ago, so it has room: this cannot fail. */
+        if (OL_NEVER(ol_red_index_insert(&r->peer_ix, h, i) != OL_OK)) goto fail;
+    }
+    r->peers[i] = (ol_red_peer_t){.name = copy, .len = (uint32_t)name.len, .hash = h, .svc = svc, .gen = gen,
+                                  .type = (uint8_t)type};
+    return i;
+fail:
+    ol_free(OL_MEM_PIPELINE, copy, name.len + 1);
+    return OL_RED_NONE;
+}
+
+void ol_red_peers_free_all(ol_red_t *r)
+{
+    for (size_t i = 0; i < r->n_peers; i++)
+        if (r->peers[i].name) ol_free(OL_MEM_PIPELINE, r->peers[i].name, (size_t)r->peers[i].len + 1);
+    ol_free(OL_MEM_PIPELINE, r->peers, r->cap_peers * sizeof *r->peers);
+    r->peers = NULL;
+    r->n_peers = r->cap_peers = 0;
+    r->peer_hand = 0;
+    ol_red_index_free(&r->peer_ix);
+}
+
+static bool ol_red_peer_is_fast(const ol_red_peer_t *p)
+{
+    if (p->type == OL_RED_PEER_DATABASE && p->matched == 0) return true;
+    return p->expired >= OL_RED_PEER_LEARN && (uint64_t)p->matched * OL_RED_PEER_SHARE <= p->expired;
+}
+
+/* Whether a client span of peer slot i (type when no slot) is counted at once. */
+static bool ol_red_peer_fast(const ol_red_t *r, uint32_t i, int type)
+{
+    if (i == OL_RED_NONE) return type == OL_RED_PEER_DATABASE;
+    return ol_red_peer_is_fast(&r->peers[i]);
+}
+
+uint32_t ol_red_peers_fast(const ol_red_t *r)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < r->n_peers; i++)
+        if (r->peers[i].name && ol_red_peer_is_fast(&r->peers[i])) n++;
+    return n;
+}
+
+enum { OL_RED_LEARN_MATCHED, OL_RED_LEARN_EXPIRED, OL_RED_LEARN_LATE };
+
+static void ol_red_peer_learn(ol_red_t *r, uint32_t i, uint32_t gen, int outcome)
+{
+    if (i == OL_RED_NONE || i >= r->n_peers) return;
+    ol_red_peer_t *p = &r->peers[i];
+    if (!p->name || p->gen != gen) return; /* forgotten meanwhile */
+    if (outcome == OL_RED_LEARN_EXPIRED) {
+        p->expired++;
+    } else {
+        p->matched++;
+        if (outcome == OL_RED_LEARN_LATE) p->expired = 0;
+    }
+    if (p->matched >= OL_RED_PEER_DECAY || p->expired >= OL_RED_PEER_DECAY) {
+        p->matched /= 2;
+        p->expired /= 2;
+    }
+}
+
 /* ---- matching ---- */
 
 static void ol_red_edge_count(ol_red_t *r, uint32_t caller, uint32_t callee, uint64_t start_ns, bool error,
@@ -230,34 +368,44 @@ void ol_red_edge_client(ol_red_t *r, const ol_otlp_span_t *s, uint32_t svc, doub
     uint32_t h = ol_red_pend_hash(s->trace_id.ptr, s->span_id.ptr);
     uint32_t i = ol_red_pend_find(r, s->trace_id.ptr, s->span_id.ptr, h);
     bool error = s->status_code == 2;
-    if (i != OL_RED_NONE) {
-        ol_red_pending_t *p = &r->pending[i];
-        if (p->state != OL_RED_PEND_CALLEE) {
-            r->c.pending_duplicates++;
-            return;
-        }
-        ol_red_edge_count(r, svc, p->svc, s->start_ns, error, duration_ms);
-        ol_red_pend_remove(r, i);
+    if (i != OL_RED_NONE && r->pending[i].state != OL_RED_PEND_CALLEE) {
+        r->c.pending_duplicates++;
         return;
     }
     int type;
     ol_slice_t name;
-    uint32_t fallback = OL_RED_NONE;
-    if (ol_red_peer_of(s, &type, &name)) fallback = ol_red_series_get(r, svc, true, type, false, name);
+    bool named = ol_red_peer_of(s, &type, &name);
+    uint32_t peer = named ? ol_red_peer_get(r, svc, type, name) : OL_RED_NONE;
+    uint32_t gen = peer != OL_RED_NONE ? r->peers[peer].gen : 0;
+    if (i != OL_RED_NONE) {
+        ol_red_edge_count(r, svc, r->pending[i].svc, s->start_ns, error, duration_ms);
+        ol_red_peer_learn(r, peer, gen, OL_RED_LEARN_MATCHED);
+        ol_red_pend_remove(r, i);
+        return;
+    }
+    uint32_t fallback = named ? ol_red_series_get(r, svc, true, type, false, name) : OL_RED_NONE;
+    bool fast = fallback != OL_RED_NONE && ol_red_peer_fast(r, peer, type);
+    if (fast) {
+        ol_red_edge_unmatched(r, fallback, s->start_ns, error, duration_ms);
+        r->c.edges_fast++;
+    }
     i = ol_red_pend_new(r, s->trace_id.ptr, s->span_id.ptr, h);
     if (i == OL_RED_NONE) {
         r->c.pending_overflow++;
-        ol_red_edge_unmatched(r, fallback, s->start_ns, error, duration_ms);
+        if (!fast) ol_red_edge_unmatched(r, fallback, s->start_ns, error, duration_ms);
         ol_red_series_release(r, fallback);
         return;
     }
     ol_red_pending_t *p = &r->pending[i];
-    p->state = OL_RED_PEND_CLIENT;
+    p->state = fast ? OL_RED_PEND_RESOLVED : OL_RED_PEND_CLIENT;
     p->error = error;
     p->svc = svc;
-    p->fallback = fallback;
+    p->peer = peer;
+    p->peer_gen = gen;
     p->start_ns = s->start_ns;
     p->duration_ms = duration_ms;
+    if (fast) ol_red_series_release(r, fallback);
+    else p->fallback = fallback;
 }
 
 void ol_red_edge_callee(ol_red_t *r, ol_slice_t trace_id, ol_slice_t client_span_id, uint32_t svc)
@@ -267,11 +415,16 @@ void ol_red_edge_callee(ol_red_t *r, ol_slice_t trace_id, ol_slice_t client_span
     uint32_t i = ol_red_pend_find(r, trace_id.ptr, client_span_id.ptr, h);
     if (i != OL_RED_NONE) {
         ol_red_pending_t *p = &r->pending[i];
-        if (p->state != OL_RED_PEND_CLIENT) {
+        if (p->state == OL_RED_PEND_CLIENT) {
+            ol_red_edge_count(r, p->svc, svc, p->start_ns, p->error, p->duration_ms);
+            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_MATCHED);
+        } else if (p->state == OL_RED_PEND_RESOLVED) {
+            r->c.edges_late_partner++;
+            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_LATE);
+        } else {
             r->c.pending_duplicates++;
             return;
         }
-        ol_red_edge_count(r, p->svc, svc, p->start_ns, p->error, p->duration_ms);
         ol_red_pend_remove(r, i);
         return;
     }
@@ -288,11 +441,12 @@ void ol_red_edge_expire(ol_red_t *r, bool all)
 {
     if (all) {
         /* Everything goes: resolve in order, then drop the table in one step
-         * instead of unlinking a million entries from the index one by one. */
+         * instead of unlinking a million entries from the index one by one.
+         * Nothing waited its full time, so the peers learn nothing. */
         for (uint32_t i = r->pending_head; i != OL_RED_NONE; i = r->pending[i].next) {
             ol_red_pending_t *p = &r->pending[i];
             if (p->state == OL_RED_PEND_CLIENT) ol_red_edge_unmatched(r, p->fallback, p->start_ns, p->error, p->duration_ms);
-            else r->c.callees_unmatched++;
+            else if (p->state == OL_RED_PEND_CALLEE) r->c.callees_unmatched++;
             ol_red_series_release(r, p->fallback);
         }
         ol_red_pending_free_all(r);
@@ -309,8 +463,13 @@ void ol_red_edge_expire(ol_red_t *r, bool all)
             continue;
         }
         if (r->now_ns < p->since_ns || r->now_ns - p->since_ns < r->opt.edge_wait_ns) break;
-        if (p->state == OL_RED_PEND_CLIENT) ol_red_edge_unmatched(r, p->fallback, p->start_ns, p->error, p->duration_ms);
-        else r->c.callees_unmatched++;
+        if (p->state == OL_RED_PEND_CALLEE) {
+            r->c.callees_unmatched++;
+        } else {
+            if (p->state == OL_RED_PEND_CLIENT)
+                ol_red_edge_unmatched(r, p->fallback, p->start_ns, p->error, p->duration_ms);
+            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_EXPIRED);
+        }
         ol_red_pend_remove(r, i);
         i = next;
     }

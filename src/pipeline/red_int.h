@@ -11,9 +11,18 @@
  *             pending client spans that use it, freed at zero.
  *   cells     one per (series, bucket): requests, errors, duration sketch.
  *   pending   client/producer spans waiting for the server/consumer span they
- *             caused, and server/consumer spans waiting for their client,
- *             keyed by (trace id, client span id), in insertion order (a
- *             doubly linked list) so expiry pops from the head.
+ *             caused, server/consumer spans waiting for their client, and
+ *             client spans already counted as calls to an uninstrumented
+ *             peer that still listen for a late partner, keyed by (trace
+ *             id, client span id), in insertion order (a doubly linked list)
+ *             so expiry pops from the head.
+ *   peers     per (caller, peer type, peer name) named by client span
+ *             attributes: how its client spans ended (matched or expired),
+ *             which decides whether new ones are counted at once
+ *             (red_edge.c). At most OL_RED_MAX_PEERS; when full, one not
+ *             used since the clock hand last passed is forgotten. A slot's
+ *             gen changes when it is reused, so a pending record that names
+ *             a forgotten peer teaches nothing.
  * Every table is a pool (array + free list) indexed by a hash index; every
  * pool has a hard cap and what does not fit is counted.
  *
@@ -41,6 +50,10 @@
 #define OL_RED_MAX_LINKS 16u      /* links of a consumer span looked at */
 #define OL_RED_FUTURE_NS (3600ull * 1000000000ull) /* spans further ahead of the wall clock do not move watermarks */
 #define OL_RED_NONE UINT32_MAX
+#define OL_RED_MAX_PEERS 16384u
+#define OL_RED_PEER_LEARN 8u        /* expiries of a non-database peer before its calls are counted at once... */
+#define OL_RED_PEER_SHARE 32u       /* ...while at most 1 in this many of its client spans matched */
+#define OL_RED_PEER_DECAY (1u << 20) /* a peer's counts are halved when one reaches this */
 
 enum { OL_RED_KIND_UNSPECIFIED = 0, OL_RED_KIND_INTERNAL, OL_RED_KIND_SERVER, OL_RED_KIND_CLIENT,
        OL_RED_KIND_PRODUCER, OL_RED_KIND_CONSUMER };
@@ -95,7 +108,22 @@ typedef struct ol_red_cell {
     uint32_t next_free;
 } ol_red_cell_t;
 
-enum { OL_RED_PEND_FREE = 0, OL_RED_PEND_CLIENT, OL_RED_PEND_CALLEE };
+typedef struct ol_red_peer {
+    char *name;         /* NULL when the slot is dead (not in the index) */
+    uint32_t len;
+    uint32_t hash;
+    uint32_t svc;       /* the caller */
+    uint32_t gen;       /* bumped when the slot is given to another peer */
+    uint32_t matched;   /* client spans that met their server/consumer span (in time or late) */
+    uint32_t expired;   /* client spans that waited edge_wait in vain (reset by a late partner) */
+    uint8_t type;       /* OL_RED_PEER_* */
+    uint8_t used;       /* looked up since the clock hand last passed */
+} ol_red_peer_t;
+
+/* CLIENT waits for its partner; RESOLVED was counted at once as a call to
+ * its uninstrumented peer and only listens for a late partner; CALLEE is a
+ * server/consumer span waiting for its client. */
+enum { OL_RED_PEND_FREE = 0, OL_RED_PEND_CLIENT, OL_RED_PEND_CALLEE, OL_RED_PEND_RESOLVED };
 typedef struct ol_red_pending {
     uint8_t state;
     uint8_t error;
@@ -104,6 +132,7 @@ typedef struct ol_red_pending {
     uint32_t hash;
     uint32_t svc;       /* CLIENT: the caller; CALLEE: the callee */
     uint32_t fallback;  /* CLIENT: edge series to the uninstrumented peer, or OL_RED_NONE */
+    uint32_t peer, peer_gen; /* CLIENT, RESOLVED: the peers slot (and its gen) to teach, or OL_RED_NONE */
     uint64_t start_ns;  /* CLIENT */
     double duration_ms; /* CLIENT */
     uint64_t since_ns;  /* wall time it started waiting; 0 = before the first tick */
@@ -114,6 +143,7 @@ typedef struct ol_red_counters {
     uint64_t spans_observed, spans_skipped, late_spans, future_spans, dropped_spans;
     uint64_t buckets_emitted, points_emitted, emit_errors, points_lost;
     uint64_t edges_matched, edges_self, edges_uninstrumented, edges_unresolved, callees_unmatched;
+    uint64_t edges_fast, edges_late_partner, peers_forgotten;
     uint64_t pending_overflow, pending_duplicates;
 } ol_red_counters_t;
 
@@ -145,6 +175,11 @@ struct ol_red {
     uint32_t pending_free, pending_head, pending_tail, live_pending;
     ol_red_index_t pending_ix;
 
+    ol_red_peer_t *peers;
+    size_t n_peers, cap_peers;
+    uint32_t peer_hand; /* the clock hand over peers, for forgetting */
+    ol_red_index_t peer_ix;
+
     ol_emit_t *emit; /* used under emit_lock (write) */
     ol_red_sink_t sink; /* under mu; cell == NULL = none */
     ol_red_counters_t c;
@@ -163,5 +198,8 @@ void ol_red_edge_callee(ol_red_t *r, ol_slice_t trace_id, ol_slice_t client_span
 /* Resolves pending spans that waited edge_wait (all of them when `all`). */
 void ol_red_edge_expire(ol_red_t *r, bool all);
 void ol_red_pending_free_all(ol_red_t *r);
+void ol_red_peers_free_all(ol_red_t *r);
+/* Peers whose new client spans are counted at once now. */
+uint32_t ol_red_peers_fast(const ol_red_t *r);
 
 #endif

@@ -398,18 +398,23 @@ static void check_figures(const char *what, const jdoc_t *j, uint32_t obj, const
 #define WSTART (T0 - 3 * 3600 * SEC)
 #define WEND (T0 + 3600 * SEC)
 
-static const char *g_nodes[][2] = {
-    {"frontend", "service"}, {"checkout", "service"},   {"payment", "service"},          {"fulfillment", "service"},
-    {"cron", "service"},     {"postgresql", "database"}, {"orders-db", "database"},       {"kafka", "queue"},
-    {"api.stripe.com", "external"},
+/* The third column: the peer still waits before the flush (a queue that
+ * sometimes matches, an external host not learned yet). Databases are
+ * counted at once. */
+static const char *g_nodes[][3] = {
+    {"frontend", "service", ""},     {"checkout", "service", ""},        {"payment", "service", ""},
+    {"fulfillment", "service", ""},  {"cron", "service", ""},            {"postgresql", "database", ""},
+    {"orders-db", "database", ""},   {"kafka", "queue", "waits"},        {"api.stripe.com", "external", "waits"},
 };
-static const char *g_edges[][3] = {
-    {"frontend", "checkout", "service"},  {"checkout", "payment", "service"},  {"checkout", "postgresql", "database"},
-    {"checkout", "orders-db", "database"}, {"checkout", "kafka", "queue"},      {"checkout", "fulfillment", "service"},
-    {"payment", "api.stripe.com", "external"},
+static const char *g_edges[][4] = {
+    {"frontend", "checkout", "service", ""},      {"checkout", "payment", "service", ""},
+    {"checkout", "postgresql", "database", ""},   {"checkout", "orders-db", "database", ""},
+    {"checkout", "kafka", "queue", "waits"},      {"checkout", "fulfillment", "service", ""},
+    {"payment", "api.stripe.com", "external", "waits"},
 };
 
-static void check_map(const ol_buf_t *out, bool edges)
+/* All nodes and edges (after the flush), or those that do not wait. */
+static void check_map(const ol_buf_t *out, bool all)
 {
     jdoc_t j;
     if (!jparse(&j, out)) {
@@ -419,25 +424,25 @@ static void check_map(const ol_buf_t *out, bool edges)
     double secs = (double)(WEND - WSTART) / 1e9;
     CHECK(jnum(&j, 0, "start") == (double)WSTART && jnum(&j, 0, "end") == (double)WEND);
     uint32_t nodes = ol_json_object_get(&j.d, 0, "nodes"), ed = ol_json_object_get(&j.d, 0, "edges");
-    size_t n_nodes = 0;
+    size_t n_nodes = 0, n_edges = 0;
     for (size_t i = 0; i < OL_ARRAY_LEN(g_nodes); i++) {
-        if (!edges && strcmp(g_nodes[i][1], "service") != 0) continue; /* uninstrumented nodes come from edges */
+        if (!all && g_nodes[i][2][0]) continue;
         char key[128];
         snprintf(key, sizeof key, "node:%s", g_nodes[i][0]);
         check_figures("node", &j, jfind(&j, nodes, "name", g_nodes[i][0], "type", g_nodes[i][1]), "requests", key, secs);
         n_nodes++;
     }
     CHECK_EQ_INT(j.d.toks[nodes].size, n_nodes);
-    if (edges) {
-        CHECK_EQ_INT(j.d.toks[ed].size, OL_ARRAY_LEN(g_edges));
-        for (size_t i = 0; i < OL_ARRAY_LEN(g_edges); i++) {
-            char key[128];
-            snprintf(key, sizeof key, "edge:%s>%s>%s", g_edges[i][0], g_edges[i][1], g_edges[i][2]);
-            uint32_t e = jfind(&j, ed, "source", g_edges[i][0], "target", g_edges[i][1]);
-            CHECK(jstr_eq(&j, ol_json_object_get(&j.d, e, "targetType"), g_edges[i][2]));
-            check_figures("edge", &j, e, "calls", key, secs);
-        }
+    for (size_t i = 0; i < OL_ARRAY_LEN(g_edges); i++) {
+        if (!all && g_edges[i][3][0]) continue;
+        char key[128];
+        snprintf(key, sizeof key, "edge:%s>%s>%s", g_edges[i][0], g_edges[i][1], g_edges[i][2]);
+        uint32_t e = jfind(&j, ed, "source", g_edges[i][0], "target", g_edges[i][1]);
+        CHECK(jstr_eq(&j, ol_json_object_get(&j.d, e, "targetType"), g_edges[i][2]));
+        check_figures("edge", &j, e, "calls", key, secs);
+        n_edges++;
     }
+    CHECK_EQ_INT(j.d.toks[ed].size, n_edges);
     ol_arena_destroy(j.a);
 }
 
@@ -623,8 +628,9 @@ static void test_topology(void)
     deliver(late, 12);
     CHECK_EQ_INT(metric_value("olly_red_late_spans_total"), 5);
 
-    /* Fresh data shows before anything is flushed: node figures (edges to
-     * uninstrumented peers still wait for their server span). */
+    /* Fresh data shows before anything is flushed: every node and edge but
+     * the queue and the external host, whose client spans still wait for a
+     * partner; database calls were counted at once. */
     ol_buf_t out;
     ol_buf_init(&out, OL_MEM_CORE, 0);
     CHECK_EQ_INT(ol_red_service_map(g_red, WSTART, WEND, &out, &err), OL_OK);
@@ -644,6 +650,12 @@ static void test_topology(void)
         CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
         CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), before + 1);
     }
+    /* Every database call was counted at once; api.stripe.com has now expired
+     * NTRACES times without a match and is learned; kafka (a third consumed)
+     * and the instrumented services are not. */
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), NTRACES);
+    CHECK_EQ_INT(metric_value("olly_red_edges_late_partner_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_fast"), 3);
     CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
     CHECK_EQ_INT(metric_value("olly_red_open_buckets"), 0);
     CHECK_EQ_INT(metric_value("olly_red_open_series"), 0);
@@ -818,6 +830,355 @@ static void test_emit_error_counted(void)
     fixture_close();
 }
 
+/* ---- edges to uninstrumented peers, counted with their step ---- */
+
+/* Buckets as the analyzer's sink sees them, with the tick that emitted them. */
+typedef struct rec_cell {
+    char service[32], name[64];
+    bool is_edge;
+    int kind;
+    uint64_t start_ns, requests, errors;
+    int tick;
+} rec_cell_t;
+
+static rec_cell_t g_rec[256];
+static size_t g_n_rec, g_rec_lost;
+static int g_tick;
+
+static void rec_cell(void *ud, const ol_red_cell_view_t *c)
+{
+    (void)ud;
+    if (g_n_rec == OL_ARRAY_LEN(g_rec)) {
+        g_rec_lost++;
+        return;
+    }
+    rec_cell_t *x = &g_rec[g_n_rec++];
+    snprintf(x->service, sizeof x->service, "%.*s", (int)c->service.len, (const char *)c->service.ptr);
+    snprintf(x->name, sizeof x->name, "%.*s", (int)c->name.len, (const char *)c->name.ptr);
+    x->is_edge = c->is_edge;
+    x->kind = c->kind;
+    x->start_ns = c->start_ns;
+    x->requests = c->requests;
+    x->errors = c->errors;
+    x->tick = g_tick;
+}
+
+static void sink_fixture_open(void)
+{
+    fixture_open();
+    g_n_rec = g_rec_lost = 0;
+    g_tick = 0;
+    ol_red_sink_t sk = {.cell = rec_cell};
+    ol_red_set_sink(g_red, &sk);
+}
+
+static void tick_at(uint64_t now)
+{
+    g_tick++;
+    ol_red_tick(g_red, now);
+}
+
+typedef struct rec_sum {
+    uint64_t requests, errors;
+    int first_tick, last_tick;
+} rec_sum_t;
+
+/* Emitted buckets of a series (kind -1: any; start UINT64_MAX: any bucket): how many, and their sum. */
+static size_t rec_count(const char *service, bool is_edge, int kind, const char *name, uint64_t start, rec_sum_t *sum)
+{
+    size_t n = 0;
+    memset(sum, 0, sizeof *sum);
+    for (size_t i = 0; i < g_n_rec; i++) {
+        const rec_cell_t *x = &g_rec[i];
+        if (strcmp(x->service, service) != 0 || x->is_edge != is_edge || strcmp(x->name, name) != 0) continue;
+        if ((kind >= 0 && x->kind != kind) || (start != UINT64_MAX && x->start_ns != start)) continue;
+        if (!n++) sum->first_tick = x->tick;
+        sum->last_tick = x->tick;
+        sum->requests += x->requests;
+        sum->errors += x->errors;
+    }
+    return n;
+}
+
+enum { PEER_SERVICE = 0, PEER_DATABASE, PEER_QUEUE, PEER_EXTERNAL };
+#define EDGE_WAIT (30 * SEC)
+#define RESULT(r) "olly_red_edges_total{result=\"" r "\"}"
+
+/* Database calls are counted when they arrive: the edge's bucket goes out
+ * in the same tick as the operation buckets of its step, long before
+ * edge_wait, and once. */
+static void test_db_edge_with_its_step(void)
+{
+    sink_fixture_open();
+    uint64_t now = 1000 * SEC;
+    tick_at(now);
+    tspan_t *b[7];
+    b[0] = new_span("shop", "GET /cart", K_SERVER, 600001, 600001, NULL, T0 + SEC, 40, 0);
+    for (int k = 0; k < 5; k++) {
+        b[1 + k] = new_span("shop", "GET cart", K_CLIENT, 600001, 600010 + (uint64_t)k, b[0],
+                            T0 + 2 * SEC + (uint64_t)k * MS, 2 + k, k == 3 ? 2 : 0);
+        b[1 + k]->ak[0] = "db.system.name", b[1 + k]->av[0] = "redis";
+    }
+    deliver(b, 6);
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 5);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 5);
+    /* The service moves on: step T0 is due; one second of wall time passes. */
+    b[6] = new_span("shop", "GET /cart", K_SERVER, 600002, 600020, NULL, T0 + 25 * SEC, 40, 0);
+    deliver(&b[6], 1);
+    tick_at(now += SEC);
+    rec_sum_t op, edge;
+    CHECK_EQ_INT(rec_count("shop", false, K_CLIENT, "GET cart", T0, &op), 1);
+    CHECK_EQ_INT(op.requests, 5);
+    CHECK_EQ_INT(rec_count("shop", true, PEER_DATABASE, "redis", T0, &edge), 1);
+    CHECK_EQ_INT(edge.requests, 5);
+    CHECK_EQ_INT(edge.errors, 1);
+    CHECK_EQ_INT(edge.first_tick, op.first_tick);
+    CHECK_EQ_INT(edge.first_tick, g_tick);
+    /* The records listen for a late partner for edge_wait, then go without counting again. */
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 5);
+    tick_at(now += EDGE_WAIT);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 5);
+    CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 0);
+    CHECK_EQ_INT(rec_count("shop", true, -1, "redis", UINT64_MAX, &edge), 1);
+    CHECK_EQ_INT(edge.requests, 5);
+    CHECK_EQ_INT(metric_value("olly_red_peers_fast"), 1);
+    fixture_close();
+}
+
+static uint64_t g_llm_id = 700000;
+
+/* agent calls the model API, named by server.address; trace id = span id. */
+static tspan_t *llm_call(uint64_t start)
+{
+    uint64_t id = g_llm_id++;
+    tspan_t *c = new_span("agent", "chat", K_CLIENT, id, id, NULL, start, 800, 0);
+    c->ak[0] = "server.address", c->av[0] = "llm.example.com";
+    return c;
+}
+
+/* The server span of call c, from an instrumented "llm" after all. */
+static tspan_t *llm_server(const tspan_t *c)
+{
+    uint64_t trace = 0;
+    for (int i = 0; i < 8; i++) trace = trace << 8 | c->trace[8 + i]; /* make_id's value */
+    return new_span("llm", "POST /v1/chat", K_SERVER, trace, g_llm_id++ + 100000, c, c->start + MS, 700, 0);
+}
+
+/* An external host waits edge_wait for its first OL_RED_PEER_LEARN (8)
+ * calls, then its calls are counted at once with their step; a server span
+ * for such a call turns that off until 32 expiries (1 match in 32) say
+ * otherwise. */
+static void test_external_peer_learned(void)
+{
+    sink_fixture_open();
+    uint64_t now = 1000 * SEC, t = T0;
+    tick_at(now);
+    for (int k = 0; k < 8; k++) {
+        tspan_t *c = llm_call(t += 10 * SEC);
+        deliver(&c, 1);
+        tick_at(now += EDGE_WAIT - SEC);
+        CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 1);
+        CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), k);
+        tick_at(now += SEC);
+        CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
+        CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), k + 1);
+    }
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_fast"), 1);
+
+    /* Learned: counted at once, emitted with the operation's bucket. */
+    tspan_t *c = llm_call(t += 100 * SEC);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 1);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 9);
+    tspan_t *later = new_span("agent", "plan", K_INTERNAL, 790000, 790000, NULL, t + 25 * SEC, 3, 0);
+    deliver(&later, 1);
+    tick_at(now += SEC);
+    rec_sum_t op, edge;
+    CHECK_EQ_INT(rec_count("agent", false, K_CLIENT, "chat", t, &op), 1);
+    CHECK_EQ_INT(rec_count("agent", true, PEER_EXTERNAL, "llm.example.com", t, &edge), 1);
+    CHECK_EQ_INT(edge.requests, 1);
+    CHECK_EQ_INT(edge.first_tick, g_tick);
+    CHECK_EQ_INT(op.first_tick, g_tick);
+
+    /* Its server span turns up: a late partner, counted, not left waiting. */
+    tspan_t *s = llm_server(c);
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_late_partner_total"), 1);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_fast"), 0);
+    /* The peer waits again: 31 expiries are not enough after one match... */
+    tspan_t *batch[31];
+    for (int k = 0; k < 31; k++) batch[k] = llm_call(t += SEC);
+    deliver(batch, 31);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 31);
+    tick_at(now += EDGE_WAIT);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 9 + 31);
+    c = llm_call(t += SEC);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 1);
+    /* ...the 32nd is. */
+    tick_at(now += EDGE_WAIT);
+    c = llm_call(t += SEC);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 2);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 9 + 31 + 1 + 1);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 42);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 0);
+    CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 0);
+    CHECK_EQ_INT(g_rec_lost, 0);
+    fixture_close();
+}
+
+/* A database peer that does answer with server spans: the first call,
+ * counted at once, meets its late partner; later calls wait and match,
+ * whichever half comes first. Another database keeps the fast path. */
+static void test_db_late_partner(void)
+{
+    sink_fixture_open();
+    ol_err_t err;
+    uint64_t now = 1000 * SEC;
+    tick_at(now);
+    tspan_t *c[4], *s[3];
+    for (int k = 0; k < 4; k++) {
+        c[k] = new_span("orders", "query", K_CLIENT, 610000 + (uint64_t)k, 610000 + (uint64_t)k, NULL,
+                        T0 + (uint64_t)k * SEC, 3, 0);
+        c[k]->ak[0] = "db.system.name", c[k]->av[0] = "postgresql";
+        c[k]->ak[1] = "peer.service", c[k]->av[1] = k == 3 ? "cache-db" : "pg-proxy";
+    }
+    for (int k = 0; k < 3; k++)
+        s[k] = new_span("pg-proxy", "query", K_SERVER, 610000 + (uint64_t)k, 620000 + (uint64_t)k, c[k],
+                        c[k]->start + MS / 10, 2, 0);
+    deliver(&c[0], 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 1);
+    tick_at(now += SEC);
+    deliver(&s[0], 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_late_partner_total"), 1);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
+    deliver(&c[1], 1); /* waits now */
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 1);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 1);
+    tick_at(now += 20 * SEC);
+    deliver(&s[1], 1);
+    deliver(&s[2], 1); /* server first */
+    deliver(&c[2], 1);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 2);
+    deliver(&c[3], 1); /* cache-db: never seen matched */
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 2);
+    tick_at(now += EDGE_WAIT);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 2);
+    CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_edges_late_partner_total"), 1);
+    ol_buf_t out;
+    ol_buf_init(&out, OL_MEM_CORE, 0);
+    CHECK_EQ_INT(ol_red_service_map(g_red, WSTART, WEND, &out, &err), OL_OK);
+    jdoc_t j;
+    if (jparse(&j, &out)) {
+        uint32_t ed = ol_json_object_get(&j.d, 0, "edges");
+        CHECK_EQ_INT(j.d.toks[ed].size, 3);
+        uint32_t e = ed + 1;
+        for (uint32_t i = 0; i < j.d.toks[ed].size; i++, e = j.d.toks[e].next) {
+            bool svc = jstr_eq(&j, ol_json_object_get(&j.d, e, "targetType"), "service");
+            bool pg = jstr_eq(&j, ol_json_object_get(&j.d, e, "target"), "pg-proxy");
+            /* pg-proxy: 1 call as a database (the one counted at once), 2 as a service; cache-db: 1 */
+            CHECK(jnum(&j, e, "calls") == (svc ? 2 : 1));
+            CHECK(svc ? pg : true);
+        }
+        ol_arena_destroy(j.a);
+    }
+    ol_buf_free(&out);
+    fixture_close();
+}
+
+/* Calls to an instrumented service whose server spans arrive late (within
+ * edge_wait) and now and then never: the share of matches keeps them
+ * waiting, so every late server span still matches. */
+static void test_service_edges_unchanged(void)
+{
+    sink_fixture_open();
+    uint64_t now = 1000 * SEC, t = T0, id = 630000;
+    tick_at(now);
+    uint64_t want_matched = 0, want_expired = 0;
+    for (int round = 0; round < 12; round++) {
+        tspan_t *c[10], *s[10];
+        for (int k = 0; k < 10; k++) {
+            c[k] = new_span("web", "GET /api", K_CLIENT, id, id, NULL, t += SEC, 12, 0);
+            c[k]->ak[0] = "server.address", c[k]->av[0] = "api";
+            s[k] = new_span("api", "GET /api", K_SERVER, id, id + 500000, c[k], c[k]->start + MS, 10, 0);
+            id++;
+        }
+        bool server_first = round % 3 == 1;
+        int n_srv = round < 10 ? 9 : 10; /* rounds 0-9 lose one server span each */
+        if (server_first) deliver(s, (size_t)n_srv);
+        deliver(c, 10);
+        tick_at(now += (round < 10 ? 5 : 25) * SEC);
+        if (!server_first) deliver(s, (size_t)n_srv);
+        want_matched += (uint64_t)n_srv;
+        want_expired += (uint64_t)(10 - n_srv);
+        tick_at(now += EDGE_WAIT);
+        CHECK_EQ_INT(metric_value(RESULT("matched")), want_matched);
+        CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), want_expired);
+    }
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_edges_late_partner_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_fast"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 0);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    rec_sum_t e;
+    rec_count("web", true, PEER_SERVICE, "api", UINT64_MAX, &e);
+    CHECK_EQ_INT(e.requests, 110);
+    fixture_close();
+}
+
+/* The peer table is bounded: one-off peers are forgotten first, a peer in
+ * use keeps what it learned. */
+static void test_peer_table_bounded(void)
+{
+    fixture_open();
+    uint64_t now = 1000 * SEC;
+    ol_red_tick(g_red, now);
+    tspan_t *batch[1000];
+    for (int k = 0; k < 8; k++) batch[k] = llm_call(T0 + (uint64_t)k * SEC);
+    deliver(batch, 8);
+    ol_red_tick(g_red, now += EDGE_WAIT);
+    static tspan_t hosts[1000];
+    static char names[1000][32];
+    uint64_t id = 1u << 24, fast = 0;
+    for (int round = 0; round < 17; round++) {
+        tspan_t *c = llm_call(T0 + 100 * SEC + (uint64_t)round * SEC);
+        deliver(&c, 1);
+        CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), ++fast);
+        for (int k = 0; k < 1000; k++, id++) {
+            tspan_t *s = &hosts[k];
+            memset(s, 0, sizeof *s);
+            s->service = "agent";
+            s->name = "fetch";
+            s->kind = K_CLIENT;
+            make_id(s->trace, 16, id);
+            make_id(s->span, 8, id);
+            s->start = T0 + 200 * SEC + (uint64_t)round * SEC;
+            s->end = s->start + MS;
+            snprintf(names[k], sizeof names[k], "h%" PRIu64 ".example", id);
+            s->ak[0] = "server.address", s->av[0] = names[k];
+            batch[k] = s;
+        }
+        deliver(batch, 1000);
+    }
+    CHECK_EQ_INT(metric_value("olly_red_peers"), 16384);
+    CHECK_EQ_INT(metric_value("olly_red_peers_forgotten_total"), 1 + 17000 - 16384);
+    tspan_t *c = llm_call(T0 + 300 * SEC);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), fast + 1);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 8 + 18 + 17000);
+    CHECK_EQ_INT(metric_value("olly_red_dropped_spans_total"), 0);
+    fixture_close();
+}
+
 /* ---- concurrency: observers, a ticker and readers at once ---- */
 
 enum { NTHREADS = 4, PER_THREAD = 4000 };
@@ -920,6 +1281,11 @@ int main(void)
     RUN(test_forged_points_ignored);
     RUN(test_peer_names);
     RUN(test_emit_error_counted);
+    RUN(test_db_edge_with_its_step);
+    RUN(test_external_peer_learned);
+    RUN(test_db_late_partner);
+    RUN(test_service_edges_unchanged);
+    RUN(test_peer_table_bounded);
     RUN(test_concurrent);
     for (size_t i = 0; i < g_n_exp; i++) free(g_exp[i].durs);
     free(g_spans);

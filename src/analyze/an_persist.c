@@ -209,6 +209,7 @@ int ol_an_persist_save(ol_analyzer_t *an)
             ol_an_wr_watch(&v, &g->w);
             ol_an_wr_f64(&v, g->p0);
             ol_an_wr_f64(&v, g->p0_weight);
+            ol_an_wr_f64(&v, g->disp);
             ol_an_wr_u32(&v, g->win_i);
             for (uint32_t j = 0; j < OL_AN_WIN; j++) {
                 ol_an_wr_u32(&v, g->win_e[j]);
@@ -311,12 +312,14 @@ static int ol_an_load_baseline(void *arg, ol_slice_t key, ol_slice_t value, uint
             ol_an_rd_watch(&r, &w[m]);
             cnt[m].p0 = ol_an_rd_f64(&r);
             cnt[m].p0_weight = ol_an_rd_f64(&r);
+            cnt[m].disp = ol_an_rd_f64(&r);
             cnt[m].win_i = ol_an_rd_u32(&r);
             for (uint32_t i = 0; i < OL_AN_WIN; i++) {
                 cnt[m].win_e[i] = ol_an_rd_u32(&r);
                 cnt[m].win_n[i] = ol_an_rd_u32(&r);
             }
-            if (!(cnt[m].p0 >= 0 && cnt[m].p0 <= 1) || !(cnt[m].p0_weight >= 0) || cnt[m].win_i >= OL_AN_WIN)
+            if (!(cnt[m].p0 >= 0 && cnt[m].p0 <= 1) || !(cnt[m].p0_weight >= 0) || cnt[m].win_i >= OL_AN_WIN ||
+                !(cnt[m].disp >= 1 && cnt[m].disp <= 1e6))
                 r.rc = OL_CORRUPT;
             ol_slice_t blob = ol_an_rd_bytes(&r, OL_STATE_MAX_VALUE);
             if (r.rc == OL_OK && ol_an_uni_load(blob, &u[m]) != OL_OK) r.rc = OL_CORRUPT;
@@ -337,6 +340,7 @@ static int ol_an_load_baseline(void *arg, ol_slice_t key, ol_slice_t value, uint
             g->w = w[m];
             g->p0 = cnt[m].p0;
             g->p0_weight = cnt[m].p0_weight;
+            g->disp = cnt[m].disp;
             g->win_i = cnt[m].win_i;
             memcpy(g->win_e, cnt[m].win_e, sizeof g->win_e);
             memcpy(g->win_n, cnt[m].win_n, sizeof g->win_n);

@@ -37,6 +37,7 @@ int ol_an_sig_init(ol_analyzer_t *an, ol_an_sig_t *s)
 {
     ol_an_uni_options_t o = {.params = &an->params, .kind = ol_an_sig_kind[s->metric],
                              .step_ns = (int64_t)an->opt.step_ns, .warmup = an->opt.warmup};
+    s->disp = 1;
     return ol_an_uni_create(&o, &s->uni);
 }
 
@@ -114,7 +115,7 @@ static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool pois
         if (j != OL_AN_WIN_SHORT && j != OL_AN_WIN_MID && j != OL_AN_WIN) continue;
         ol_an_count_t c = {.k = e, .n = poisson ? m / 100 : m, .steps = j, .dir = 1};
         if (poisson) {
-            c.dec = ol_an_poisson_decades(c.k, c.n);
+            c.dec = ol_an_poisson_decades(c.k, c.n) / g->disp;
             c.dir = c.k >= c.n ? 1 : -1;
         } else c.dec = g->p0_weight >= 200 ? ol_an_binom_decades(c.k, c.n, g->p0) : 0;
         c.share = c.n > 0 ? c.k / c.n : NAN;
@@ -134,13 +135,13 @@ static void ol_an_count_learn(ol_an_sig_t *g, uint64_t k, uint64_t n)
 
 /* The practical floor of a count test: errors 2 points above p0, slow
  * requests 5 points and twice p0, at least 3 events either way; requests
- * 30% and 5 a step away from the expected count. An open anomaly is held
+ * 50% and 5 a step away from the expected count. An open anomaly is held
  * by half of it (f = 0.5), so that a change near the floor does not flap. */
 static bool ol_an_count_matters(uint8_t metric, const ol_an_count_t *c, double p0, double f)
 {
     if (metric == OL_AN_M_REQUESTS) {
         double d = fabs(c->k - c->n);
-        return c->n > 0 && d >= 0.3 * f * c->n && d >= 5 * f * c->steps;
+        return c->n > 0 && d >= 0.5 * f * c->n && d >= 5 * f * c->steps;
     }
     if (!isfinite(c->share) || (f >= 1 && c->k < 3)) return false;
     if (metric == OL_AN_M_ERRORS) return c->share - p0 >= 0.02 * f;
@@ -220,21 +221,31 @@ static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
     return handled;
 }
 
-/* Request rates: the requests of the windows against the count the
- * baseline expects (frozen when a candidate starts), a Poisson test in
- * both directions. It finds what a step's rate cannot show at a few
- * requests a step: one route of a service at three times its traffic. */
+/* Request rates of series with fewer than OL_AN_POISSON_MAX requests a
+ * step (busier ones are the per-step path's): the requests of the windows
+ * against the count the baseline expects (frozen when a candidate
+ * starts), a Poisson test in both directions, its tail scaled down by the
+ * dispersion the series has shown while normal (quasi-Poisson: calls come
+ * in clusters). It finds what a step's rate cannot show at a few requests
+ * a step: one route of a service at three times its traffic. */
+#define OL_AN_POISSON_MAX 10.0
+
 static bool ol_an_rate_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
                             const ol_an_verdict_t *out, bool warm)
 {
     double step_s = (double)an->opt.step_ns / 1e9;
-    double base = g->w.st == OL_AN_ST_IDLE ? out->expected : g->w.base;
-    if (!warm || !(base >= 0) || !isfinite(base)) { /* nothing expected yet: the windows hold nothing */
-        ol_an_count_t c, cs;
+    bool idle = g->w.st == OL_AN_ST_IDLE;
+    double base = idle ? out->expected : g->w.base;
+    uint64_t k = x->in_step ? x->requests : 0;
+    if (idle && out->expected > 0 && isfinite(out->expected)) { /* dispersion: EW over about 500 steps */
+        double lam = out->expected * step_s, d = ((double)k - lam) * ((double)k - lam) / lam;
+        g->disp = fmax(1.0, g->disp + (fmin(d, 100) - g->disp) / 500);
+    }
+    if (!warm || !(base >= 0) || !isfinite(base) || (idle && base * step_s >= OL_AN_POISSON_MAX)) {
+        ol_an_count_t c, cs; /* the windows hold nothing while nothing is tested */
         ol_an_count_window(g, 0, 0, true, &c, &cs);
         return false;
     }
-    uint64_t k = x->in_step ? x->requests : 0;
     ol_an_count_t c, cs;
     ol_an_count_window(g, k, (uint64_t)llround(fmin(base * step_s * 100, UINT32_MAX)), true, &c, &cs);
     const ol_an_count_t *v = g->w.st == OL_AN_ST_OPEN ? &cs : &c;

@@ -92,6 +92,9 @@ typedef struct ol_an_sig {
      * with 12 errors say a lot) and that a bimodal latency cannot fool */
     double p0;                  /* learned share of events (EW, only while normal) */
     double p0_weight;           /* requests it was learned from, capped */
+    double disp;                /* request rates: learned variance / mean of a step's count (>= 1), which
+                                 * scales the Poisson test (calls come in clusters: one order, many
+                                 * conversions) */
     /* per step, newest at win_i - 1: events and requests; for request
      * rates (a Poisson test) requests and the expected requests x 100 */
     uint32_t win_e[OL_AN_WIN], win_n[OL_AN_WIN];

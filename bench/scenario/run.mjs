@@ -223,11 +223,12 @@ function uninstrumented(olly) {
 /* ---- one run ---- */
 
 /*
- * A client span to a database, queue or external API has no server span to
- * meet; RED names the peer after waiting --red-edge-wait-ms of wall time
- * (30 s). At N times the clock that wait is N x 30 s of simulated time and
- * the buckets of those edges reach the analyzer after their service's step
- * was complete (counted late, not analysed). The harness keeps the wait at
+ * A client span to a database is counted at once (docs/red.md); one to an
+ * external API or a queue waits --red-edge-wait-ms of wall time (30 s) for
+ * a server span until RED has learned, from 8 such waits, that the peer
+ * never answers with one. At N times the clock that wait is N x 30 s of
+ * simulated time, so the first calls' edge buckets would reach the
+ * analyzer after their step was complete. The harness keeps the wait at
  * about 30 simulated seconds, and at least 200 ms, so that partners sent a
  * request apart still meet.
  */

@@ -100,8 +100,8 @@ typedef struct ol_an_count {
  * k events of n requests against p0, or (poisson) k requests against n/100
  * expected. *open is the rarest of the three; *settle of the first two,
  * so that an anomaly closes within minutes of its end. */
-static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool poisson, ol_an_count_t *open,
-                               ol_an_count_t *settle)
+static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool poisson, bool long_window,
+                               ol_an_count_t *open, ol_an_count_t *settle)
 {
     g->win_e[g->win_i] = (uint32_t)OL_MIN(k, UINT32_MAX);
     g->win_n[g->win_i] = (uint32_t)OL_MIN(n, UINT32_MAX);
@@ -119,7 +119,7 @@ static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool pois
             c.dir = c.k >= c.n ? 1 : -1;
         } else c.dec = g->p0_weight >= 200 ? ol_an_binom_decades(c.k, c.n, g->p0) : 0;
         c.share = c.n > 0 ? c.k / c.n : NAN;
-        if (c.dec > open->dec) *open = c;
+        if ((j < OL_AN_WIN || long_window) && c.dec > open->dec) *open = c;
         if (j < OL_AN_WIN && c.dec > settle->dec) *settle = c;
     }
 }
@@ -207,7 +207,7 @@ static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
 {
     uint64_t k = x->in_step ? x->errors : 0, n = x->in_step ? x->requests : 0;
     ol_an_count_t c, cs;
-    ol_an_count_window(g, k, n, false, &c, &cs);
+    ol_an_count_window(g, k, n, false, true, &c, &cs);
     bool idle = g->w.st == OL_AN_ST_IDLE;
     if (!warm) {
         ol_an_count_learn(g, k, n);
@@ -243,11 +243,11 @@ static bool ol_an_rate_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_serie
     }
     if (!warm || !(base >= 0) || !isfinite(base) || (idle && base * step_s >= OL_AN_POISSON_MAX)) {
         ol_an_count_t c, cs; /* the windows hold nothing while nothing is tested */
-        ol_an_count_window(g, 0, 0, true, &c, &cs);
+        ol_an_count_window(g, 0, 0, true, true, &c, &cs);
         return false;
     }
     ol_an_count_t c, cs;
-    ol_an_count_window(g, k, (uint64_t)llround(fmin(base * step_s * 100, UINT32_MAX)), true, &c, &cs);
+    ol_an_count_window(g, k, (uint64_t)llround(fmin(base * step_s * 100, UINT32_MAX)), true, true, &c, &cs);
     const ol_an_count_t *v = g->w.st == OL_AN_ST_OPEN ? &cs : &c;
     ol_an_verdict_t at = *out;
     at.value = v->steps > 0 ? v->k / (v->steps * step_s) : NAN;
@@ -256,12 +256,12 @@ static bool ol_an_rate_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_serie
 }
 
 /* Latency: the share of requests slower than a threshold tau above the
- * learned p95 baseline (25% and 1 ms over it, the practical floor),
+ * learned p95 baseline (25% and 5 ms over it, the practical floor),
  * against the share p0 learned while normal. A p95 that flips between
  * two modes (cache hits and model calls) keeps that share steady; a
  * dependency that slows everything, or one route of several, moves it.
  * tau is frozen with the baseline when a candidate starts. */
-static double ol_an_lat_tau(double base) { return fmax(1.25 * base, base + 1.0); }
+static double ol_an_lat_tau(double base) { return fmax(1.25 * base, base + 5.0); }
 
 static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
                            const ol_an_verdict_t *out, bool warm)
@@ -281,7 +281,9 @@ static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         k = n - OL_MIN(ol_sketch_count_le(x->dur, tau), n);
     }
     ol_an_count_t c, cs;
-    ol_an_count_window(g, k, n, false, &c, &cs);
+    /* not the 15-minute window: a tail a little longer for a long time
+     * (a sub-millisecond consumer at 1.5 ms) is not an incident */
+    ol_an_count_window(g, k, n, false, false, &c, &cs);
     bool idle = g->w.st == OL_AN_ST_IDLE;
     if (warm) {
         ol_an_verdict_t at = *out;

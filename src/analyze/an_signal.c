@@ -163,9 +163,10 @@ static bool ol_an_count_life(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_seri
     at->score = fmin(1.0, fmax(c->dec, 0) / 6);
     at->deviation = fmax(c->dec, 0) * c->dir;
     at->det = det;
-    /* the recent windows must still show the change (a 15-minute window
-     * remembers a burst that is over) */
-    bool recent = cs->dir == c->dir && ol_an_count_matters(g->metric, cs, g->p0, 0.5);
+    /* the recent windows must still show the change, as an open anomaly
+     * needs to stay open: a 15-minute window remembers a burst that is over,
+     * and one error among 91 calls is not "still" 1 point over 0.02% */
+    bool recent = cs->dec >= 2 && cs->dir == c->dir && ol_an_count_matters(g->metric, cs, g->p0, 0.5);
     switch (w->st) {
     case OL_AN_ST_IDLE:
         if (c->dec < 6 || !recent || !ol_an_count_matters(g->metric, c, g->p0, 1)) return false;

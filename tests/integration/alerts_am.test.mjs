@@ -1,6 +1,3 @@
-// PARKED (not run: the name does not end in .test.mjs): fails until the analyzer stops flagging
-// product-reviews p95 latency late in the demo run (see the issue 5 note). Rename back to
-// alerts_am.test.mjs once it passes.
 // alerts_am.test.mjs - an anomaly reaches a real Prometheus Alertmanager.
 // Debian's prometheus-alertmanager runs on loopback (no gossip, group_wait
 // and group_interval 1 s, a long repeat_interval) with one webhook receiver

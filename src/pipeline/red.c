@@ -560,7 +560,9 @@ void ol_red_metrics_text(ol_red_t *r, ol_buf_t *out)
     pthread_mutex_lock(&r->mu);
     ol_red_counters_t c = r->c;
     uint64_t services = r->n_services, series = r->live_series, cells = r->live_cells, pending = r->live_pending;
-    uint64_t peers = r->n_peers, fast_peers = ol_red_peers_fast(r);
+    uint64_t peers = r->n_peers;
+    uint32_t fast_peers, predicted_peers;
+    ol_red_peers_count(r, &fast_peers, &predicted_peers);
     pthread_mutex_unlock(&r->mu);
     ol_red_counter(out, "olly_red_spans_observed_total", "Spans seen by the RED aggregator (late ones included).", "counter",
                    c.spans_observed);
@@ -580,7 +582,8 @@ void ol_red_metrics_text(ol_red_t *r, ol_buf_t *out)
     ol_red_counter(out, "olly_red_points_lost_total", "RED points that could not be written.", "counter",
                    c.points_lost);
     ol_buf_printf(out,
-                  "# HELP olly_red_edges_total Client/producer spans by how their edge was resolved.\n"
+                  "# HELP olly_red_edges_total Client/producer spans by how their edge was resolved "
+                  "(matched: counted against a service, by its partner or predicted).\n"
                   "# TYPE olly_red_edges_total counter\n"
                   "olly_red_edges_total{result=\"matched\"} %" PRIu64 "\n"
                   "olly_red_edges_total{result=\"same_service\"} %" PRIu64 "\n"
@@ -595,6 +598,18 @@ void ol_red_metrics_text(ol_red_t *r, ol_buf_t *out)
                    "Server/consumer spans that arrived for a client span already counted at once as a call to an "
                    "uninstrumented peer; that peer's calls wait again.",
                    "counter", c.edges_late_partner);
+    ol_red_counter(out, "olly_red_edges_predicted_total",
+                   "Client/producer spans counted at once as calls to the service their peer's recent calls all "
+                   "reached, without waiting (included in olly_red_edges_total{result=\"matched\"}).",
+                   "counter", c.edges_predicted);
+    ol_red_counter(out, "olly_red_edges_mispredicted_total",
+                   "Predicted calls whose server/consumer span came from another service (or the caller's own); "
+                   "they stay counted against the predicted one and that peer's calls wait again.",
+                   "counter", c.edges_mispredicted);
+    ol_red_counter(out, "olly_red_edges_predicted_unanswered_total",
+                   "Predicted calls that heard no server/consumer span within the edge wait (the callee may be "
+                   "down); they stay counted against the predicted service.",
+                   "counter", c.edges_predicted_unanswered);
     ol_red_counter(out, "olly_red_peers_forgotten_total",
                    "Learned peers forgotten to make room in the full peer table.", "counter", c.peers_forgotten);
     ol_red_counter(out, "olly_red_callees_unmatched_total",
@@ -612,5 +627,10 @@ void ol_red_metrics_text(ol_red_t *r, ol_buf_t *out)
                    pending);
     ol_red_counter(out, "olly_red_peers", "(caller, uninstrumented peer) pairs whose edge outcomes are learned.",
                    "gauge", peers);
-    ol_red_counter(out, "olly_red_peers_fast", "Learned peers whose calls are counted at once.", "gauge", fast_peers);
+    ol_red_counter(out, "olly_red_peers_fast",
+                   "Learned peers whose calls are counted at once as calls to the uninstrumented peer.", "gauge",
+                   fast_peers);
+    ol_red_counter(out, "olly_red_peers_predicted",
+                   "Learned peers whose calls are counted at once as calls to the service they predict.", "gauge",
+                   predicted_peers);
 }

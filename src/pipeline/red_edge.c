@@ -28,16 +28,35 @@
  *
  * Waiting costs time: the edge's bucket would be emitted edge_wait after
  * the operation buckets of its step, too late for the analyzer. So each
- * (caller, peer) learns how its client spans end (a peers slot): matched,
- * or expired. A client span is counted at once, into the open bucket of its
- * step like its operation, when its peer is a database never seen matched
+ * (caller, peer) learns how its client spans end (a peers slot): matched
+ * (and to which service), or expired. A client span is counted at once,
+ * into the open bucket of its step like its operation, in two cases; its
+ * record then stays for edge_wait as RESOLVED, only to hear its partner,
+ * and the call stays counted as it was (its bucket may be out already).
+ *
+ * Predicted: the peer is not a queue (whether a message is consumed within
+ * edge_wait, and by whom, is no property of the queue) and its last
+ * OL_RED_PEER_LEARN resolved calls all matched one service X (not the
+ * caller). The call is counted as caller -> X, as a match would count it.
+ * Its partner from X confirms; from any other service (the caller too) it
+ * is mispredicted and restarts the run with that service, so the peer's
+ * calls wait again. No partner within edge_wait is predicted_unanswered (X
+ * may be down: its callers' failing calls still count against it, at
+ * once); that keeps the run but counts as an expiry, so only expiries
+ * OL_RED_PEER_SHARE times the matches (the rule below) end prediction. A
+ * waiting call that expires ends the run.
+ *
+ * Uninstrumented (otherwise): the peer is a database never seen matched
  * (databases practically never send server spans), or any peer that
  * expired at least OL_RED_PEER_LEARN times with at most 1 in
- * OL_RED_PEER_SHARE matched. Its record stays for edge_wait as RESOLVED,
- * only to hear of a late partner: a server/consumer span that finds it is
- * counted as late_partner, is a match for the peer, and resets the peer's
- * expiries, so that its calls wait again until the evidence says otherwise.
- * The call stays counted against the peer (its bucket may be out already).
+ * OL_RED_PEER_SHARE matched. The call is counted against the peer. A
+ * partner is counted as late_partner, is a match for the peer, and resets
+ * its expiries, so that its calls wait again until the evidence says
+ * otherwise.
+ *
+ * Either way each client span is counted exactly once: by whichever of
+ * match, prediction, fast path or expiry comes first; the record makes the
+ * rest only teach the peer (never a slot reused since: gen).
  */
 #include "pipeline/red_int.h"
 
@@ -277,7 +296,7 @@ static uint32_t ol_red_peer_get(ol_red_t *r, uint32_t svc, int type, ol_slice_t 
         if (OL_NEVER(ol_red_index_insert(&r->peer_ix, h, i) != OL_OK)) goto fail;
     }
     r->peers[i] = (ol_red_peer_t){.name = copy, .len = (uint32_t)name.len, .hash = h, .svc = svc, .gen = gen,
-                                  .type = (uint8_t)type};
+                                  .callee = OL_RED_NONE, .type = (uint8_t)type};
     return i;
 fail:
     ol_free(OL_MEM_PIPELINE, copy, name.len + 1);
@@ -301,33 +320,64 @@ static bool ol_red_peer_is_fast(const ol_red_peer_t *p)
     return p->expired >= OL_RED_PEER_LEARN && (uint64_t)p->matched * OL_RED_PEER_SHARE <= p->expired;
 }
 
-/* Whether a client span of peer slot i (type when no slot) is counted at once. */
+static bool ol_red_peer_is_predicted(const ol_red_peer_t *p)
+{
+    return p->type != OL_RED_PEER_QUEUE && p->run >= OL_RED_PEER_LEARN && p->callee != OL_RED_NONE &&
+           !ol_red_peer_is_fast(p);
+}
+
+/* Whether a client span of peer slot i (type when no slot) is counted at once
+ * against the uninstrumented peer. */
 static bool ol_red_peer_fast(const ol_red_t *r, uint32_t i, int type)
 {
     if (i == OL_RED_NONE) return type == OL_RED_PEER_DATABASE;
     return ol_red_peer_is_fast(&r->peers[i]);
 }
 
-uint32_t ol_red_peers_fast(const ol_red_t *r)
+/* The service a client span of peer slot i is counted against at once, or OL_RED_NONE. */
+static uint32_t ol_red_peer_predict(const ol_red_t *r, uint32_t i)
 {
-    uint32_t n = 0;
-    for (size_t i = 0; i < r->n_peers; i++)
-        if (r->peers[i].name && ol_red_peer_is_fast(&r->peers[i])) n++;
-    return n;
+    return i != OL_RED_NONE && ol_red_peer_is_predicted(&r->peers[i]) ? r->peers[i].callee : OL_RED_NONE;
 }
 
-enum { OL_RED_LEARN_MATCHED, OL_RED_LEARN_EXPIRED, OL_RED_LEARN_LATE };
+void ol_red_peers_count(const ol_red_t *r, uint32_t *fast, uint32_t *predicted)
+{
+    *fast = *predicted = 0;
+    for (size_t i = 0; i < r->n_peers; i++) {
+        const ol_red_peer_t *p = &r->peers[i];
+        if (!p->name) continue;
+        if (ol_red_peer_is_predicted(p)) ++*predicted;
+        else if (ol_red_peer_is_fast(p)) ++*fast;
+    }
+}
 
-static void ol_red_peer_learn(ol_red_t *r, uint32_t i, uint32_t gen, int outcome)
+/* MATCHED and LATE name the partner's service; UNANSWERED is a predicted
+ * call that heard nothing, EXPIRED any other. */
+enum { OL_RED_LEARN_MATCHED, OL_RED_LEARN_EXPIRED, OL_RED_LEARN_LATE, OL_RED_LEARN_UNANSWERED };
+
+static void ol_red_peer_learn(ol_red_t *r, uint32_t i, uint32_t gen, int outcome, uint32_t partner)
 {
     if (i == OL_RED_NONE || i >= r->n_peers) return;
     ol_red_peer_t *p = &r->peers[i];
     if (!p->name || p->gen != gen) return; /* forgotten meanwhile */
-    if (outcome == OL_RED_LEARN_EXPIRED) {
+    if (outcome == OL_RED_LEARN_EXPIRED || outcome == OL_RED_LEARN_UNANSWERED) {
         p->expired++;
+        if (outcome == OL_RED_LEARN_EXPIRED) {
+            p->callee = OL_RED_NONE;
+            p->run = 0;
+        }
     } else {
         p->matched++;
         if (outcome == OL_RED_LEARN_LATE) p->expired = 0;
+        if (partner == p->svc) {
+            p->callee = OL_RED_NONE;
+            p->run = 0;
+        } else if (partner == p->callee) {
+            if (p->run < OL_RED_PEER_LEARN) p->run++;
+        } else {
+            p->callee = partner;
+            p->run = 1;
+        }
     }
     if (p->matched >= OL_RED_PEER_DECAY || p->expired >= OL_RED_PEER_DECAY) {
         p->matched /= 2;
@@ -378,9 +428,26 @@ void ol_red_edge_client(ol_red_t *r, const ol_otlp_span_t *s, uint32_t svc, doub
     uint32_t peer = named ? ol_red_peer_get(r, svc, type, name) : OL_RED_NONE;
     uint32_t gen = peer != OL_RED_NONE ? r->peers[peer].gen : 0;
     if (i != OL_RED_NONE) {
-        ol_red_edge_count(r, svc, r->pending[i].svc, s->start_ns, error, duration_ms);
-        ol_red_peer_learn(r, peer, gen, OL_RED_LEARN_MATCHED);
+        uint32_t callee = r->pending[i].svc;
+        ol_red_edge_count(r, svc, callee, s->start_ns, error, duration_ms);
+        ol_red_peer_learn(r, peer, gen, OL_RED_LEARN_MATCHED, callee);
         ol_red_pend_remove(r, i);
+        return;
+    }
+    uint32_t predicted = ol_red_peer_predict(r, peer);
+    if (predicted != OL_RED_NONE) {
+        ol_red_edge_count(r, svc, predicted, s->start_ns, error, duration_ms);
+        r->c.edges_predicted++;
+        i = ol_red_pend_new(r, s->trace_id.ptr, s->span_id.ptr, h);
+        if (i == OL_RED_NONE) {
+            r->c.pending_overflow++;
+            return;
+        }
+        ol_red_pending_t *p = &r->pending[i];
+        p->state = OL_RED_PEND_RESOLVED;
+        p->svc = predicted;
+        p->peer = peer;
+        p->peer_gen = gen;
         return;
     }
     uint32_t fallback = named ? ol_red_series_get(r, svc, true, type, false, name) : OL_RED_NONE;
@@ -399,7 +466,7 @@ void ol_red_edge_client(ol_red_t *r, const ol_otlp_span_t *s, uint32_t svc, doub
     ol_red_pending_t *p = &r->pending[i];
     p->state = fast ? OL_RED_PEND_RESOLVED : OL_RED_PEND_CLIENT;
     p->error = error;
-    p->svc = svc;
+    p->svc = fast ? OL_RED_NONE : svc;
     p->peer = peer;
     p->peer_gen = gen;
     p->start_ns = s->start_ns;
@@ -417,10 +484,13 @@ void ol_red_edge_callee(ol_red_t *r, ol_slice_t trace_id, ol_slice_t client_span
         ol_red_pending_t *p = &r->pending[i];
         if (p->state == OL_RED_PEND_CLIENT) {
             ol_red_edge_count(r, p->svc, svc, p->start_ns, p->error, p->duration_ms);
-            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_MATCHED);
+            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_MATCHED, svc);
+        } else if (p->state == OL_RED_PEND_RESOLVED && p->svc != OL_RED_NONE) {
+            if (svc != p->svc) r->c.edges_mispredicted++;
+            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_MATCHED, svc);
         } else if (p->state == OL_RED_PEND_RESOLVED) {
             r->c.edges_late_partner++;
-            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_LATE);
+            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_LATE, svc);
         } else {
             r->c.pending_duplicates++;
             return;
@@ -465,10 +535,13 @@ void ol_red_edge_expire(ol_red_t *r, bool all)
         if (r->now_ns < p->since_ns || r->now_ns - p->since_ns < r->opt.edge_wait_ns) break;
         if (p->state == OL_RED_PEND_CALLEE) {
             r->c.callees_unmatched++;
+        } else if (p->state == OL_RED_PEND_RESOLVED && p->svc != OL_RED_NONE) {
+            r->c.edges_predicted_unanswered++;
+            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_UNANSWERED, OL_RED_NONE);
         } else {
             if (p->state == OL_RED_PEND_CLIENT)
                 ol_red_edge_unmatched(r, p->fallback, p->start_ns, p->error, p->duration_ms);
-            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_EXPIRED);
+            ol_red_peer_learn(r, p->peer, p->peer_gen, OL_RED_LEARN_EXPIRED, OL_RED_NONE);
         }
         ol_red_pend_remove(r, i);
         i = next;

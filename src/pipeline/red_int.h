@@ -12,13 +12,15 @@
  *   cells     one per (series, bucket): requests, errors, duration sketch.
  *   pending   client/producer spans waiting for the server/consumer span they
  *             caused, server/consumer spans waiting for their client, and
- *             client spans already counted as calls to an uninstrumented
- *             peer that still listen for a late partner, keyed by (trace
+ *             client spans already counted at once (as calls to an
+ *             uninstrumented peer or to a predicted service) that still
+ *             listen for their partner, keyed by (trace
  *             id, client span id), in insertion order (a doubly linked list)
  *             so expiry pops from the head.
  *   peers     per (caller, peer type, peer name) named by client span
- *             attributes: how its client spans ended (matched or expired),
- *             which decides whether new ones are counted at once
+ *             attributes: how its client spans ended (matched or expired)
+ *             and which service its latest matched ones reached, which
+ *             decides whether new ones are counted at once, and as what
  *             (red_edge.c). At most OL_RED_MAX_PEERS; when full, one not
  *             used since the clock hand last passed is forgotten. A slot's
  *             gen changes when it is reused, so a pending record that names
@@ -51,7 +53,8 @@
 #define OL_RED_FUTURE_NS (3600ull * 1000000000ull) /* spans further ahead of the wall clock do not move watermarks */
 #define OL_RED_NONE UINT32_MAX
 #define OL_RED_MAX_PEERS 16384u
-#define OL_RED_PEER_LEARN 8u        /* expiries of a non-database peer before its calls are counted at once... */
+#define OL_RED_PEER_LEARN 8u        /* expiries of a non-database peer before its calls are counted at once...
+                                     * (and matches in a row to one service before its calls are predicted) */
 #define OL_RED_PEER_SHARE 32u       /* ...while at most 1 in this many of its client spans matched */
 #define OL_RED_PEER_DECAY (1u << 20) /* a peer's counts are halved when one reaches this */
 
@@ -116,13 +119,16 @@ typedef struct ol_red_peer {
     uint32_t gen;       /* bumped when the slot is given to another peer */
     uint32_t matched;   /* client spans that met their server/consumer span (in time or late) */
     uint32_t expired;   /* client spans that waited edge_wait in vain (reset by a late partner) */
+    uint32_t callee;    /* the service its latest matched client spans reached; OL_RED_NONE = none */
+    uint32_t run;       /* resolved client spans in a row matched to callee, at most OL_RED_PEER_LEARN */
     uint8_t type;       /* OL_RED_PEER_* */
     uint8_t used;       /* looked up since the clock hand last passed */
 } ol_red_peer_t;
 
-/* CLIENT waits for its partner; RESOLVED was counted at once as a call to
- * its uninstrumented peer and only listens for a late partner; CALLEE is a
- * server/consumer span waiting for its client. */
+/* CLIENT waits for its partner; RESOLVED was counted at once, as a call to
+ * its uninstrumented peer or to the service its peer predicts, and only
+ * listens for its partner; CALLEE is a server/consumer span waiting for its
+ * client. */
 enum { OL_RED_PEND_FREE = 0, OL_RED_PEND_CLIENT, OL_RED_PEND_CALLEE, OL_RED_PEND_RESOLVED };
 typedef struct ol_red_pending {
     uint8_t state;
@@ -130,7 +136,8 @@ typedef struct ol_red_pending {
     uint8_t trace_id[16];
     uint8_t span_id[8]; /* the client span's id */
     uint32_t hash;
-    uint32_t svc;       /* CLIENT: the caller; CALLEE: the callee */
+    uint32_t svc;       /* CLIENT: the caller; CALLEE: the callee; RESOLVED: the predicted callee it was
+                         * counted against, or OL_RED_NONE when counted against the uninstrumented peer */
     uint32_t fallback;  /* CLIENT: edge series to the uninstrumented peer, or OL_RED_NONE */
     uint32_t peer, peer_gen; /* CLIENT, RESOLVED: the peers slot (and its gen) to teach, or OL_RED_NONE */
     uint64_t start_ns;  /* CLIENT */
@@ -144,6 +151,7 @@ typedef struct ol_red_counters {
     uint64_t buckets_emitted, points_emitted, emit_errors, points_lost;
     uint64_t edges_matched, edges_self, edges_uninstrumented, edges_unresolved, callees_unmatched;
     uint64_t edges_fast, edges_late_partner, peers_forgotten;
+    uint64_t edges_predicted, edges_mispredicted, edges_predicted_unanswered;
     uint64_t pending_overflow, pending_duplicates;
 } ol_red_counters_t;
 
@@ -199,7 +207,8 @@ void ol_red_edge_callee(ol_red_t *r, ol_slice_t trace_id, ol_slice_t client_span
 void ol_red_edge_expire(ol_red_t *r, bool all);
 void ol_red_pending_free_all(ol_red_t *r);
 void ol_red_peers_free_all(ol_red_t *r);
-/* Peers whose new client spans are counted at once now. */
-uint32_t ol_red_peers_fast(const ol_red_t *r);
+/* Peers whose new client spans are counted at once now: as calls to the
+ * uninstrumented peer (fast) or to a predicted service (predicted). */
+void ol_red_peers_count(const ol_red_t *r, uint32_t *fast, uint32_t *predicted);
 
 #endif

@@ -848,6 +848,8 @@ static int g_tick;
 static void rec_cell(void *ud, const ol_red_cell_view_t *c)
 {
     (void)ud;
+    if (c->is_edge && c->name.len > 1 && c->name.ptr[0] == 'h' && c->name.ptr[1] >= '0' && c->name.ptr[1] <= '9')
+        return; /* the one-off hosts that fill the peer table */
     if (g_n_rec == OL_ARRAY_LEN(g_rec)) {
         g_rec_lost++;
         return;
@@ -1095,14 +1097,15 @@ static void test_db_late_partner(void)
 }
 
 /* Calls to an instrumented service whose server spans arrive late (within
- * edge_wait) and now and then never: the share of matches keeps them
- * waiting, so every late server span still matches. */
-static void test_service_edges_unchanged(void)
+ * edge_wait) and now and then never, in either order: every call is counted
+ * once, on the service edge web -> api, except the one lost call that
+ * waited before the peer predicted api (counted against the address). Once
+ * predicted, calls are counted at once and their server spans confirm. */
+static void test_service_edges_late_servers(void)
 {
     sink_fixture_open();
-    uint64_t now = 1000 * SEC, t = T0, id = 630000;
+    uint64_t now = 1000 * SEC, t = T0, id = 630000, calls = 0, lost = 0;
     tick_at(now);
-    uint64_t want_matched = 0, want_expired = 0;
     for (int round = 0; round < 12; round++) {
         tspan_t *c[10], *s[10];
         for (int k = 0; k < 10; k++) {
@@ -1117,20 +1120,354 @@ static void test_service_edges_unchanged(void)
         deliver(c, 10);
         tick_at(now += (round < 10 ? 5 : 25) * SEC);
         if (!server_first) deliver(s, (size_t)n_srv);
-        want_matched += (uint64_t)n_srv;
-        want_expired += (uint64_t)(10 - n_srv);
+        calls += 10;
+        lost += (uint64_t)(10 - n_srv);
         tick_at(now += EDGE_WAIT);
-        CHECK_EQ_INT(metric_value(RESULT("matched")), want_matched);
-        CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), want_expired);
+        /* Round 0 waits (9 matches, then its lost call expires); from round 1 on, the peer predicts api. */
+        CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 1);
+        CHECK_EQ_INT(metric_value(RESULT("matched")), calls - 1);
+        CHECK_EQ_INT(metric_value("olly_red_edges_predicted_unanswered_total"), lost - 1);
+        CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
     }
+    /* Client-first rounds after round 0 are predicted (7 x 10); server-first rounds (1, 4, 7, 10) match,
+     * but for the lost call of rounds 1, 4 and 7, predicted. */
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 7 * 10 + 3);
+    CHECK_EQ_INT(metric_value("olly_red_edges_mispredicted_total"), 0);
     CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 0);
     CHECK_EQ_INT(metric_value("olly_red_edges_late_partner_total"), 0);
     CHECK_EQ_INT(metric_value("olly_red_peers_fast"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_predicted"), 1);
     CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 0);
     CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
     rec_sum_t e;
     rec_count("web", true, PEER_SERVICE, "api", UINT64_MAX, &e);
-    CHECK_EQ_INT(e.requests, 110);
+    CHECK_EQ_INT(e.requests, 119);
+    rec_count("web", true, PEER_EXTERNAL, "api", UINT64_MAX, &e);
+    CHECK_EQ_INT(e.requests, 1);
+    CHECK_EQ_INT(g_rec_lost, 0);
+    fixture_close();
+}
+
+/* ---- calls to instrumented services, predicted ---- */
+
+static uint64_t g_ship_id = 800000;
+
+/* front calls the address "ship" (server.address); trace id = span id. */
+static tspan_t *ship_call(uint64_t start, int status)
+{
+    uint64_t id = g_ship_id++;
+    tspan_t *c = new_span("front", "GET /quote", K_CLIENT, id, id, NULL, start, 20, status);
+    c->ak[0] = "server.address", c->av[0] = "ship";
+    return c;
+}
+
+/* The server span that call c caused in service. */
+static tspan_t *ship_answer(const tspan_t *c, const char *service)
+{
+    uint64_t trace = 0;
+    for (int i = 0; i < 8; i++) trace = trace << 8 | c->trace[8 + i]; /* make_id's value */
+    return new_span(service, "GET /quote", K_SERVER, trace, g_ship_id++ + 1000000, c, c->start + MS, 18, c->status);
+}
+
+/* n calls, each client then its server span in service: matched at once. */
+static void ship_learn(int n, uint64_t *t, const char *service)
+{
+    for (int k = 0; k < n; k++) {
+        tspan_t *c = ship_call(*t += SEC, 0);
+        deliver(&c, 1);
+        tspan_t *s = ship_answer(c, service);
+        deliver(&s, 1);
+    }
+}
+
+/* Eight calls in a row matched to shipping: the ninth is counted at once as
+ * front -> shipping, in the bucket of its step, emitted with the operation
+ * bucket of that step; its server span confirms and counts nothing more. */
+static void test_predicted_after_learning(void)
+{
+    sink_fixture_open();
+    uint64_t now = 1000 * SEC, t = T0;
+    tick_at(now);
+    ship_learn(7, &t, "shipping");
+    /* Seven are not enough: the eighth waits. */
+    tspan_t *c = ship_call(t += SEC, 0);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 1);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 7);
+    tspan_t *s = ship_answer(c, "shipping");
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 8);
+    CHECK_EQ_INT(metric_value("olly_red_peers_predicted"), 1);
+
+    uint64_t step = T0 + 100 * SEC;
+    c = ship_call(step + 3 * SEC, 2);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 1);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 9);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 1);
+    tspan_t *later = new_span("front", "GET /", K_SERVER, 880000, 880000, NULL, step + 25 * SEC, 3, 0);
+    deliver(&later, 1);
+    tick_at(now += SEC);
+    rec_sum_t op, edge;
+    CHECK_EQ_INT(rec_count("front", false, K_CLIENT, "GET /quote", step, &op), 1);
+    CHECK_EQ_INT(rec_count("front", true, PEER_SERVICE, "shipping", step, &edge), 1);
+    CHECK_EQ_INT(edge.requests, 1);
+    CHECK_EQ_INT(edge.errors, 1);
+    CHECK_EQ_INT(edge.first_tick, g_tick);
+    CHECK_EQ_INT(op.first_tick, g_tick);
+    /* The partner confirms: nothing counted again, nothing left waiting. */
+    s = ship_answer(c, "shipping");
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 9);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_edges_mispredicted_total"), 0);
+    /* Still predicted; a flush while one listens counts nothing more either. */
+    c = ship_call(step + 5 * SEC, 0);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 2);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 10);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 0);
+    CHECK_EQ_INT(metric_value(RESULT("unmatched")), 0);
+    CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_edges_late_partner_total"), 0);
+    rec_count("front", true, PEER_SERVICE, "shipping", UINT64_MAX, &edge);
+    CHECK_EQ_INT(edge.requests, 10);
+    CHECK_EQ_INT(edge.errors, 1);
+    CHECK_EQ_INT(rec_count("front", true, -1, "ship", UINT64_MAX, &edge), 0);
+    CHECK_EQ_INT(g_rec_lost, 0);
+    fixture_close();
+}
+
+/* A predicted call answered by another service, or by the caller itself:
+ * counted once, against the prediction, as mispredicted; the peer's calls
+ * wait again and learn the new callee. */
+static void test_mispredicted_resets(void)
+{
+    sink_fixture_open();
+    uint64_t now = 1000 * SEC, t = T0;
+    tick_at(now);
+    ship_learn(8, &t, "shipping");
+    tspan_t *c = ship_call(t += SEC, 0);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 1);
+    tspan_t *s = ship_answer(c, "shipping-v2");
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_mispredicted_total"), 1);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_predicted"), 0);
+    /* The next calls wait and match shipping-v2; after 8 of them (the mispredicted one first) it is
+     * predicted. */
+    for (int k = 0; k < 7; k++) {
+        c = ship_call(t += SEC, 0);
+        deliver(&c, 1);
+        CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 1);
+        CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 1);
+        s = ship_answer(c, "shipping-v2");
+        deliver(&s, 1);
+    }
+    c = ship_call(t += SEC, 0);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 2);
+    /* Answered by front itself: mispredicted, not also same_service; the next call waits. */
+    s = ship_answer(c, "front");
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_mispredicted_total"), 2);
+    CHECK_EQ_INT(metric_value(RESULT("same_service")), 0);
+    c = ship_call(t += SEC, 0);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 2);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 1);
+    s = ship_answer(c, "front");
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value(RESULT("same_service")), 1);
+    /* Calls within the caller are never predicted, however many. */
+    ship_learn(8, &t, "front");
+    c = ship_call(t += SEC, 0);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 2);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 1);
+    s = ship_answer(c, "front");
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value(RESULT("same_service")), 10);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    /* 8 + 1 to shipping, 7 + 1 to shipping-v2, 10 same service: every call once. */
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 17);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 0);
+    rec_sum_t e;
+    rec_count("front", true, PEER_SERVICE, "shipping", UINT64_MAX, &e);
+    CHECK_EQ_INT(e.requests, 9);
+    rec_count("front", true, PEER_SERVICE, "shipping-v2", UINT64_MAX, &e);
+    CHECK_EQ_INT(e.requests, 8);
+    CHECK_EQ_INT(g_rec_lost, 0);
+    fixture_close();
+}
+
+/* shipping goes down: no server spans at all. front's failing calls count
+ * at once on front -> shipping with their errors, in their step, and stay
+ * there after edge_wait; only when unanswered calls outnumber the matches
+ * 32 to 1 does the peer count as uninstrumented. */
+static void test_down_callee(void)
+{
+    sink_fixture_open();
+    uint64_t now = 1000 * SEC, t = T0;
+    tick_at(now);
+    ship_learn(8, &t, "shipping");
+    uint64_t step = T0 + 100 * SEC;
+    tspan_t *batch[256];
+    for (int k = 0; k < 20; k++) batch[k] = ship_call(step + (uint64_t)k * 100 * MS, 2);
+    deliver(batch, 20);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 20);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 28);
+    tspan_t *later = new_span("front", "GET /", K_SERVER, 881000, 881000, NULL, step + 25 * SEC, 3, 0);
+    deliver(&later, 1);
+    tick_at(now += SEC);
+    rec_sum_t op, edge;
+    CHECK_EQ_INT(rec_count("front", false, K_CLIENT, "GET /quote", step, &op), 1);
+    CHECK_EQ_INT(rec_count("front", true, PEER_SERVICE, "shipping", step, &edge), 1);
+    CHECK_EQ_INT(edge.requests, 20);
+    CHECK_EQ_INT(edge.errors, 20);
+    CHECK_EQ_INT(edge.first_tick, op.first_tick);
+    CHECK_EQ_INT(edge.first_tick, g_tick);
+    tick_at(now += EDGE_WAIT);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_unanswered_total"), 20);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 28);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_predicted"), 1);
+    /* 236 more unanswered (256 = 32 x 8 matches): then the peer is taken for uninstrumented. */
+    for (int k = 0; k < 236; k++) batch[k] = ship_call(step + 30 * SEC + (uint64_t)k * MS, 2);
+    deliver(batch, 236);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 256);
+    tick_at(now += EDGE_WAIT);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_unanswered_total"), 256);
+    CHECK_EQ_INT(metric_value("olly_red_peers_predicted"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_fast"), 1);
+    tspan_t *c = ship_call(step + 60 * SEC, 2);
+    deliver(&c, 1);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 256);
+    CHECK_EQ_INT(metric_value("olly_red_edges_fast_total"), 1);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), 8 + 256);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 1);
+    rec_count("front", true, PEER_SERVICE, "shipping", UINT64_MAX, &edge);
+    CHECK_EQ_INT(edge.requests, 8 + 256);
+    CHECK_EQ_INT(edge.errors, 256);
+    rec_count("front", true, PEER_EXTERNAL, "ship", UINT64_MAX, &edge);
+    CHECK_EQ_INT(edge.requests, 1);
+    CHECK_EQ_INT(g_rec_lost, 0);
+    fixture_close();
+}
+
+/* Every order of the two halves on a predicting peer counts a call once:
+ * server span first (a plain match), server span after edge_wait (the call
+ * stays predicted, the server span is an unmatched callee), and a peer slot
+ * forgotten and reused while a predicted call listens (its partner teaches
+ * the new slot nothing). */
+static void test_predicted_orders(void)
+{
+    sink_fixture_open();
+    uint64_t now = 1000 * SEC, t = T0;
+    tick_at(now);
+    ship_learn(8, &t, "shipping");
+    uint64_t calls = 8;
+    /* Server first, on a predicting peer: matched, not predicted. */
+    tspan_t *c = ship_call(t += SEC, 0);
+    tspan_t *s = ship_answer(c, "shipping");
+    deliver(&s, 1);
+    deliver(&c, 1);
+    calls++;
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 0);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), calls);
+    CHECK_EQ_INT(metric_value("olly_red_pending_spans"), 0);
+    /* Client, then its server span after edge_wait. */
+    c = ship_call(t += SEC, 0);
+    deliver(&c, 1);
+    calls++;
+    tick_at(now += EDGE_WAIT);
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_unanswered_total"), 1);
+    s = ship_answer(c, "shipping");
+    deliver(&s, 1);
+    tick_at(now += EDGE_WAIT);
+    CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 1);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), calls);
+    /* A predicted call listens while one-off peers push its slot (the first, 0) out: 16383 fill the
+     * table, 16383 more go round it once (the clock hand clears the slot's mark), then the first call
+     * to another address, late.example, takes slot 0 over with a new gen. */
+    tspan_t *held = ship_call(t += SEC, 0);
+    deliver(&held, 1);
+    calls++;
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 2);
+    static tspan_t hosts[1024];
+    static char names[1024][32];
+    tspan_t *batch[1024];
+    uint64_t id = 1u << 26;
+    for (int left = 2 * 16383; left > 0;) {
+        int n = left < 1024 ? left : 1024;
+        for (int k = 0; k < n; k++, id++) {
+            tspan_t *h = &hosts[k];
+            memset(h, 0, sizeof *h);
+            h->service = "front";
+            h->name = "fetch";
+            h->kind = K_CLIENT;
+            make_id(h->trace, 16, id);
+            make_id(h->span, 8, id);
+            h->start = T0 + 200 * SEC;
+            h->end = h->start + MS;
+            snprintf(names[k], sizeof names[k], "h%" PRIu64 ".example", id);
+            h->ak[0] = "server.address", h->av[0] = names[k];
+            batch[k] = h;
+        }
+        deliver(batch, (size_t)n);
+        left -= n;
+    }
+    CHECK_EQ_INT(metric_value("olly_red_peers_forgotten_total"), 16383);
+    /* late.example's calls reach shipping too: 7 matches in its slot. */
+    for (int k = 0; k < 7; k++) {
+        c = ship_call(t += SEC, 0);
+        c->av[0] = "late.example";
+        deliver(&c, 1);
+        s = ship_answer(c, "shipping");
+        deliver(&s, 1);
+        calls++;
+    }
+    CHECK_EQ_INT(metric_value("olly_red_peers_forgotten_total"), 16384);
+    /* The held call's partner: nothing counted again, and the slot's new peer not taught (an eighth
+     * match would make late.example predict shipping). */
+    s = ship_answer(held, "shipping");
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), calls);
+    CHECK_EQ_INT(metric_value("olly_red_edges_mispredicted_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_peers_predicted"), 0);
+    c = ship_call(t += SEC, 0);
+    c->av[0] = "late.example";
+    deliver(&c, 1);
+    calls++;
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 2);
+    s = ship_answer(c, "shipping");
+    deliver(&s, 1);
+    /* "ship" itself was forgotten: it learns from scratch, its eighth call waits. */
+    ship_learn(7, &t, "shipping");
+    calls += 7;
+    c = ship_call(t += SEC, 0);
+    deliver(&c, 1);
+    calls++;
+    CHECK_EQ_INT(metric_value("olly_red_edges_predicted_total"), 2);
+    s = ship_answer(c, "shipping");
+    deliver(&s, 1);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), calls);
+    CHECK_EQ_INT(ol_red_flush(g_red), OL_OK);
+    CHECK_EQ_INT(metric_value(RESULT("matched")), calls);
+    CHECK_EQ_INT(metric_value(RESULT("uninstrumented")), 2 * 16383);
+    CHECK_EQ_INT(metric_value("olly_red_edges_mispredicted_total"), 0);
+    CHECK_EQ_INT(metric_value("olly_red_callees_unmatched_total"), 1);
+    rec_sum_t e;
+    rec_count("front", true, PEER_SERVICE, "shipping", UINT64_MAX, &e);
+    CHECK_EQ_INT(e.requests, calls);
+    CHECK_EQ_INT(rec_count("front", true, -1, "ship", UINT64_MAX, &e), 0);
+    CHECK_EQ_INT(g_rec_lost, 0);
     fixture_close();
 }
 
@@ -1284,7 +1621,11 @@ int main(void)
     RUN(test_db_edge_with_its_step);
     RUN(test_external_peer_learned);
     RUN(test_db_late_partner);
-    RUN(test_service_edges_unchanged);
+    RUN(test_service_edges_late_servers);
+    RUN(test_predicted_after_learning);
+    RUN(test_mispredicted_resets);
+    RUN(test_down_callee);
+    RUN(test_predicted_orders);
     RUN(test_peer_table_bounded);
     RUN(test_concurrent);
     for (size_t i = 0; i < g_n_exp; i++) free(g_exp[i].durs);

@@ -296,11 +296,42 @@ static bool ol_an_load_only(const ol_analyzer_t *an, uint64_t incident, uint32_t
     return any;
 }
 
+/* Whether service s receives more traffic: an open anomaly of more
+ * requests into it (the service or one of its operations; its edges are
+ * its calls out). */
+static bool ol_an_inbound_up(const ol_analyzer_t *an, uint64_t incident, uint32_t s)
+{
+    for (uint32_t k = 0; k < an->n_anoms; k++) {
+        const ol_an_anom_t *a = &an->anoms[k];
+        if (a->open && a->incident == incident && a->signal == OL_AN_A_REQUESTS && a->scope != OL_AN_SCOPE_EDGE &&
+            a->value > a->expected && strcmp(a->service, an->svcs[s].name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Whether s's trouble came with its callers' traffic: more requests into s
+ * and into a caller of s. A service slower or failing under three times
+ * its load is a consequence of the surge, not its origin. */
+static bool ol_an_loaded_from_above(const ol_analyzer_t *an, const ol_an_incident_t *inc, uint32_t s)
+{
+    if (!ol_an_inbound_up(an, inc->id, s)) return false;
+    for (uint32_t j = 0; j < inc->n_svcs; j++) {
+        uint32_t o = inc->svcs[j];
+        if (o == s) continue;
+        for (uint32_t k = 0; k < an->svcs[o].n_peers; k++)
+            if (an->svcs[o].peers[k] == s && ol_an_inbound_up(an, inc->id, o)) return true;
+    }
+    return false;
+}
+
 /* The origin: among the incident's anomalous services, one that calls no
  * other anomalous service (the deepest: errors and latency travel up the
  * calls), except that a service whose only trouble is more traffic, called
- * by an anomalous service, got that traffic from its caller; then the
- * earliest onset. Its anomalous edge to a database, queue or host names
+ * by an anomalous service, got that traffic from its caller, and one with
+ * more traffic whose caller has more traffic too owes its trouble to the
+ * load from above (neither is an origin, nor makes its callers look
+ * downstream of a fault); then the earliest onset. Its anomalous edge to a database, queue or host names
  * that peer instead. */
 static void ol_an_incident_root(ol_analyzer_t *an, ol_an_incident_t *inc)
 {
@@ -311,14 +342,15 @@ static void ol_an_incident_root(ol_analyzer_t *an, ol_an_incident_t *inc)
             uint32_t s = inc->svcs[i];
             const ol_an_anom_t *a = ol_an_strongest(an, inc->id, s);
             if (!a) continue;
-            bool calls_anomalous = false, loaded_by_caller = false, load_only = ol_an_load_only(an, inc->id, s);
+            bool calls_anomalous = false, loaded_by_caller = pass == 0 && ol_an_loaded_from_above(an, inc, s);
+            bool load_only = ol_an_load_only(an, inc->id, s);
             for (uint32_t j = 0; pass == 0 && j < inc->n_svcs; j++) {
                 uint32_t o = inc->svcs[j];
                 if (o == s || !ol_an_strongest(an, inc->id, o)) continue;
                 bool calls = false, called = false;
                 for (uint32_t k = 0; k < an->svcs[s].n_peers; k++) calls |= an->svcs[s].peers[k] == o;
                 for (uint32_t k = 0; k < an->svcs[o].n_peers; k++) called |= an->svcs[o].peers[k] == s;
-                calls_anomalous |= calls && !ol_an_load_only(an, inc->id, o);
+                calls_anomalous |= calls && !ol_an_load_only(an, inc->id, o) && !ol_an_loaded_from_above(an, inc, o);
                 loaded_by_caller |= called && load_only;
             }
             if (calls_anomalous || loaded_by_caller) continue;
@@ -335,14 +367,21 @@ static void ol_an_incident_root(ol_analyzer_t *an, ol_an_incident_t *inc)
             }
         }
     if (root == OL_AN_NONE) root = inc->svcs[0];
-    /* calls from the origin to a database, queue or host it cannot see inside explain the rest */
+    /* calls from the origin to a database, queue or host it cannot see
+     * inside explain the rest; so do failing or slow calls to a service that
+     * itself shows nothing wrong (it is down, or the way to it is) */
     const char *name = an->svcs[root].name;
     const ol_an_anom_t *peer = NULL;
     for (uint32_t k = 0; k < an->n_anoms; k++) {
         const ol_an_anom_t *a = &an->anoms[k];
-        if (a->open && a->incident == inc->id && a->scope == OL_AN_SCOPE_EDGE && a->kind != 0 &&
-            strcmp(a->service, name) == 0 && (!peer || a->peak > peer->peak))
-            peer = a;
+        if (!a->open || a->incident != inc->id || a->scope != OL_AN_SCOPE_EDGE || strcmp(a->service, name) != 0)
+            continue;
+        if (a->kind == 0) {
+            uint32_t callee = ol_an_svc_find(an, ol_slice_cstr(a->name), false);
+            if (a->signal == OL_AN_A_REQUESTS || (callee != OL_AN_NONE && ol_an_strongest(an, inc->id, callee)))
+                continue;
+        }
+        if (!peer || a->peak > peer->peak) peer = a;
     }
     if (peer) name = peer->name;
     ol_an_fmt(inc->root, sizeof inc->root, "%s", name);

@@ -282,9 +282,7 @@ static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         k = n - OL_MIN(ol_sketch_count_le(x->dur, tau), n);
     }
     ol_an_count_t c, cs;
-    /* not the 15-minute window: a tail a little longer for a long time
-     * (a sub-millisecond consumer at 1.5 ms) is not an incident */
-    ol_an_count_window(g, k, n, false, false, &c, &cs);
+    ol_an_count_window(g, k, n, false, true, &c, &cs);
     bool idle = g->w.st == OL_AN_ST_IDLE;
     if (warm) {
         ol_an_verdict_t at = *out;

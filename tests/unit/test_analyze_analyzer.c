@@ -310,6 +310,70 @@ static void test_burst_over_stays_closed(void)
     fixture_close(&f);
 }
 
+/* A traffic surge into frontend, three times the usual load: checkout and
+ * email get it too, and email (a mail relay that queues) becomes slower
+ * under it. The surge's origin is frontend, where the traffic came in, not
+ * email, the deepest service with something besides more traffic. */
+static void surge_step(ol_analyzer_t *an, uint64_t b, uint64_t *rng, double factor)
+{
+    uint64_t n = poisson(rng, 30 * factor);
+    double email_ms = 3 * factor * factor;
+    cell(an, "frontend", false, 2, "GET /", b, n, 0, rng, 30 + email_ms);
+    cell(an, "frontend", true, 0, "checkout", b, n, 0, rng, 25 + email_ms);
+    cell(an, "checkout", false, 2, "PlaceOrder", b, n, 0, rng, 20 + email_ms);
+    cell(an, "checkout", true, 0, "email", b, n, 0, rng, email_ms + 0.5);
+    cell(an, "email", false, 2, "Send", b, n, 0, rng, email_ms);
+    ol_analyzer_run(an, true);
+}
+
+static void test_surge_origin_is_entry(void)
+{
+    fixture_t f;
+    fixture_open(&f);
+    uint64_t rng = 31, b0 = T0 / STEP_NS, b = b0;
+    for (; b < b0 + 600; b++) surge_step(f.an, b, &rng, 1);
+    CHECK_EQ_INT(count_anomalies(f.an, "", "", "", NULL, NULL), 0);
+    uint64_t fault = b;
+    for (; b < fault + 60; b++) surge_step(f.an, b, &rng, 3);
+    CHECK(count_anomalies(f.an, "frontend", "requests", "open", NULL, NULL) >= 1);
+    CHECK(count_anomalies(f.an, "email", "latency", "open", NULL, NULL) >= 1); /* the case this is about */
+    const char *al = fixture_alerts(&f);
+    CHECK(strstr(al, "\"service\":\"frontend\"") != NULL);
+    CHECK(strstr(al, "\"service\":\"email\"") == NULL);
+    fixture_close(&f);
+}
+
+/* One in five calls from frontend to shipping fails before it reaches
+ * shipping (its pod is gone, the connection is refused): frontend's calls
+ * to shipping and frontend itself fail, shipping sees a little less
+ * traffic and nothing else. The origin named is shipping, the service
+ * frontend cannot reach, not frontend. */
+static void unreachable_step(ol_analyzer_t *an, uint64_t b, uint64_t *rng, double refused)
+{
+    uint64_t n = poisson(rng, 40), fail = binom(rng, n, refused);
+    cell(an, "frontend", false, 2, "GET /api/cart", b, n, fail, rng, 12);
+    cell(an, "frontend", true, 0, "shipping", b, n, fail, rng, 2);
+    cell(an, "shipping", false, 2, "GetQuote", b, n - fail, 0, rng, 1.5);
+    ol_analyzer_run(an, true);
+}
+
+static void test_unreachable_callee_is_origin(void)
+{
+    fixture_t f;
+    fixture_open(&f);
+    uint64_t rng = 41, b0 = T0 / STEP_NS, b = b0;
+    for (; b < b0 + 600; b++) unreachable_step(f.an, b, &rng, 0);
+    CHECK_EQ_INT(count_anomalies(f.an, "", "", "", NULL, NULL), 0);
+    uint64_t fault = b;
+    for (; b < fault + 60; b++) unreachable_step(f.an, b, &rng, 0.2);
+    CHECK(count_anomalies(f.an, "frontend", "errors", "open", NULL, NULL) >= 1);
+    CHECK_EQ_INT(count_anomalies(f.an, "shipping", "", "", NULL, NULL), 0); /* the case this is about */
+    const char *al = fixture_alerts(&f);
+    CHECK(strstr(al, "\"service\":\"shipping\"") != NULL);
+    CHECK(strstr(al, "\"service\":\"frontend\"") == NULL);
+    fixture_close(&f);
+}
+
 static void test_restart_keeps_baselines_and_open_anomaly(void)
 {
     char dir[] = "/tmp/olly-an-XXXXXX";
@@ -408,6 +472,8 @@ int main(void)
     RUN(test_bimodal_latency_is_not_a_fault);
     RUN(test_low_volume_surge);
     RUN(test_burst_over_stays_closed);
+    RUN(test_surge_origin_is_entry);
+    RUN(test_unreachable_callee_is_origin);
     RUN(test_restart_keeps_baselines_and_open_anomaly);
     RUN(test_slo_fires);
     RUN(test_slo_file_errors);

@@ -426,13 +426,26 @@ static void ol_an_incident_fire(ol_analyzer_t *an, ol_an_incident_t *inc)
     if (rc != OL_OK && rc != OL_BUSY) ol_warn("analysis: alert for incident %s refused: %s", id, ol_rc_str(rc));
 }
 
+/* Whether an incident is worth an alert: anything but more traffic is;
+ * more traffic alone only from twice the usual (traffic wanders by half for
+ * ten minutes on an ordinary day; it stays an anomaly in the API). */
+static bool ol_an_incident_alertable(const ol_analyzer_t *an, const ol_an_incident_t *inc)
+{
+    for (uint32_t k = 0; k < an->n_anoms; k++) {
+        const ol_an_anom_t *a = &an->anoms[k];
+        if (!a->open || a->incident != inc->id) continue;
+        if (a->signal != OL_AN_A_REQUESTS || !(a->value > a->expected) || a->value >= 2 * a->expected) return true;
+    }
+    return false;
+}
+
 void ol_an_incidents_run(ol_analyzer_t *an)
 {
     int64_t wait = (int64_t)(OL_AN_GROUP_WAIT * an->opt.step_ns);
     for (uint32_t i = 0; i < an->n_incs; i++) {
         ol_an_incident_t *inc = &an->incs[i];
         if (!inc->open) continue;
-        if (!inc->alerted && an->now_event - inc->created_ns >= wait) {
+        if (!inc->alerted && an->now_event - inc->created_ns >= wait && ol_an_incident_alertable(an, inc)) {
             ol_an_incident_root(an, inc);
             inc->severity = 0;
             for (uint32_t k = 0; k < an->n_anoms; k++) {

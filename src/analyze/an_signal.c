@@ -8,8 +8,8 @@
  * day meets a one-in-a-thousand point about nine times a day). Request
  * rates and error ratios have a per-step path: a rare point (score >= 0.5,
  * a tail probability of 1e-3) with a robust deviation of at least
- * OL_AN_OPEN_Z, a change that matters in practice (30% and 10 requests a
- * step of traffic, 2 points of error ratio and 2 errors), and persistence:
+ * OL_AN_OPEN_Z, a change that matters in practice (traffic 50% up or 30%
+ * down and 10 requests a step, 2 points of error ratio and 2 errors), and persistence:
  * the next OL_AN_CONFIRM - 1 steps stay beyond OL_AN_HOLD_Z deviations of
  * the baseline frozen at the first step. It closes after OL_AN_SETTLE
  * steps back within OL_AN_CLEAR_Z of that baseline (or below the floor),
@@ -46,7 +46,9 @@ static bool ol_an_matters(const ol_analyzer_t *an, uint8_t metric, double v, dou
 {
     double d = fabs(v - base), step_s = (double)an->opt.step_ns / 1e9;
     switch (metric) {
-    case OL_AN_M_REQUESTS: return d >= 0.3 * fabs(base) && d * step_s >= 10;
+    /* up by half: traffic wanders by a third for minutes on its own (a
+     * fault-free day had frontend at +41% for half a minute) */
+    case OL_AN_M_REQUESTS: return d >= (v > base ? 0.5 : 0.3) * fabs(base) && d * step_s >= 10;
     case OL_AN_M_ERRORS: return v - base >= 0.02 && errors >= 2;
     default: return v >= 1.25 * base && v - base >= 1.0;
     }

@@ -374,6 +374,35 @@ static void test_unreachable_callee_is_origin(void)
     fixture_close(&f);
 }
 
+/* More traffic and nothing else is an anomaly, but an alert only from
+ * twice the usual: frontend at 1.6 times its traffic for ten minutes is
+ * listed and not alerted; at 2.5 times it is alerted. */
+static void test_traffic_alone_alerts_from_twice(void)
+{
+    fixture_t f;
+    fixture_open(&f);
+    uint64_t rng = 61, b0 = T0 / STEP_NS, b = b0;
+    for (; b < b0 + 600; b++) {
+        cell(f.an, "frontend", false, 2, "GET /", b, poisson(&rng, 100), 0, &rng, 12);
+        ol_analyzer_run(f.an, true);
+    }
+    uint64_t fault = b;
+    for (; b < fault + 60; b++) {
+        cell(f.an, "frontend", false, 2, "GET /", b, poisson(&rng, 160), 0, &rng, 12);
+        ol_analyzer_run(f.an, true);
+    }
+    CHECK(count_anomalies(f.an, "frontend", "requests", "open", NULL, NULL) >= 1);
+    CHECK(strstr(fixture_alerts(&f), "\"status\":\"firing\"") == NULL);
+    for (; b < fault + 120; b++) {
+        cell(f.an, "frontend", false, 2, "GET /", b, poisson(&rng, 250), 0, &rng, 12);
+        ol_analyzer_run(f.an, true);
+    }
+    const char *al = fixture_alerts(&f);
+    CHECK(strstr(al, "\"status\":\"firing\"") != NULL);
+    CHECK(strstr(al, "\"service\":\"frontend\"") != NULL);
+    fixture_close(&f);
+}
+
 static void test_restart_keeps_baselines_and_open_anomaly(void)
 {
     char dir[] = "/tmp/olly-an-XXXXXX";
@@ -474,6 +503,7 @@ int main(void)
     RUN(test_burst_over_stays_closed);
     RUN(test_surge_origin_is_entry);
     RUN(test_unreachable_callee_is_origin);
+    RUN(test_traffic_alone_alerts_from_twice);
     RUN(test_restart_keeps_baselines_and_open_anomaly);
     RUN(test_slo_fires);
     RUN(test_slo_file_errors);

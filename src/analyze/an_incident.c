@@ -81,7 +81,13 @@ void ol_an_explain(ol_analyzer_t *an, ol_an_anom_t *a)
         const char *metric = a->signal == OL_AN_A_REQUESTS ? "request rate"
                              : a->signal == OL_AN_A_ERRORS ? "error ratio"
                                                            : "p95 latency";
-        if (a->det == OL_AN_DET_BINOMIAL && a->signal == OL_AN_A_LATENCY)
+        if (a->det == OL_AN_DET_BINOMIAL && a->signal == OL_AN_A_LATENCY && !isfinite(a->value))
+            ol_an_fmt(a->explanation, sizeof a->explanation, /* a step without requests has no p95 */
+                     "latency of %s: %.0f%% of requests take longer than %.4g ms (p95 baseline %.4g ms), usually "
+                     "%.1f%% (tail probability below 1e-%.0f), since %s (binomial detector)",
+                     what, 100 * a->share, a->threshold, a->expected, 100 * a->share_expected,
+                     fmin(a->deviation, 999), onset);
+        else if (a->det == OL_AN_DET_BINOMIAL && a->signal == OL_AN_A_LATENCY)
             ol_an_fmt(a->explanation, sizeof a->explanation,
                      "p95 latency of %s is %.4g ms against %.4g ms expected: %.0f%% of requests take longer than "
                      "%.4g ms, usually %.1f%% (tail probability below 1e-%.0f), since %s (binomial detector)",

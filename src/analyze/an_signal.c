@@ -199,6 +199,10 @@ static bool ol_an_count_life(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_seri
         ol_an_watch_hold(an, w,
                          cs->dec < 2 || cs->dir != w->dir || !ol_an_count_matters(g->metric, cs, g->p0, 0.5), at,
                          t);
+        if (w->st == OL_AN_ST_IDLE) { /* closed: its evidence is spent, a new anomaly needs new events */
+            memset(g->win_e, 0, sizeof g->win_e);
+            memset(g->win_n, 0, sizeof g->win_n);
+        }
         return true;
     }
 }

@@ -102,7 +102,7 @@ typedef struct ol_an_count {
  * k events of n requests against p0, or (poisson) k requests against n/100
  * expected. *open is the rarest of the three; *settle of the first two,
  * so that an anomaly closes within minutes of its end. */
-static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool poisson, bool long_window,
+static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool poisson,
                                ol_an_count_t *open, ol_an_count_t *settle)
 {
     g->win_e[g->win_i] = (uint32_t)OL_MIN(k, UINT32_MAX);
@@ -121,7 +121,7 @@ static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool pois
             c.dir = c.k >= c.n ? 1 : -1;
         } else c.dec = g->p0_weight >= 200 ? ol_an_binom_decades(c.k, c.n, g->p0) : 0;
         c.share = c.n > 0 ? c.k / c.n : NAN;
-        if ((j < OL_AN_WIN || long_window) && c.dec > open->dec) *open = c;
+        if (c.dec > open->dec) *open = c;
         if (j < OL_AN_WIN && c.dec > settle->dec) *settle = c;
     }
 }
@@ -214,7 +214,7 @@ static bool ol_an_err_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
 {
     uint64_t k = x->in_step ? x->errors : 0, n = x->in_step ? x->requests : 0;
     ol_an_count_t c, cs;
-    ol_an_count_window(g, k, n, false, true, &c, &cs);
+    ol_an_count_window(g, k, n, false, &c, &cs);
     bool idle = g->w.st == OL_AN_ST_IDLE;
     if (!warm) {
         ol_an_count_learn(g, k, n);
@@ -250,11 +250,11 @@ static bool ol_an_rate_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_serie
     }
     if (!warm || !(base >= 0) || !isfinite(base) || (idle && base * step_s >= OL_AN_POISSON_MAX)) {
         ol_an_count_t c, cs; /* the windows hold nothing while nothing is tested */
-        ol_an_count_window(g, 0, 0, true, true, &c, &cs);
+        ol_an_count_window(g, 0, 0, true, &c, &cs);
         return false;
     }
     ol_an_count_t c, cs;
-    ol_an_count_window(g, k, (uint64_t)llround(fmin(base * step_s * 100, UINT32_MAX)), true, true, &c, &cs);
+    ol_an_count_window(g, k, (uint64_t)llround(fmin(base * step_s * 100, UINT32_MAX)), true, &c, &cs);
     const ol_an_count_t *v = g->w.st == OL_AN_ST_OPEN ? &cs : &c;
     ol_an_verdict_t at = *out;
     at.value = v->steps > 0 ? v->k / (v->steps * step_s) : NAN;
@@ -288,7 +288,7 @@ static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         k = n - OL_MIN(ol_sketch_count_le(x->dur, tau), n);
     }
     ol_an_count_t c, cs;
-    ol_an_count_window(g, k, n, false, true, &c, &cs);
+    ol_an_count_window(g, k, n, false, &c, &cs);
     bool idle = g->w.st == OL_AN_ST_IDLE;
     if (warm) {
         ol_an_verdict_t at = *out;

@@ -27,7 +27,7 @@
 #include "core/log.h"
 
 #define OL_AN_BLOB_VERSION 1u
-#define OL_AN_SERIES_VERSION 2u /* 2: 90-step count windows */
+#define OL_AN_SERIES_VERSION 3u /* 2: 90-step count windows; 3: the pooled latency histogram */
 #define OL_AN_ANOM_VERSION 2u /* 2 added the slow share, its usual share and the threshold */
 
 static void ol_an_wr_str(ol_buf_t *b, const char *s, size_t n)
@@ -88,6 +88,7 @@ static void ol_an_rd_watch(ol_an_rd_t *r, ol_an_watch_t *w)
 }
 
 static int ol_an_save_uni(const void *u, ol_buf_t *b) { return ol_an_uni_save(u, b); }
+static int ol_an_save_lathist(const void *h, ol_buf_t *b) { return ol_an_lathist_save(h, b); }
 static int ol_an_save_forest(const void *f, ol_buf_t *b) { return ol_an_iforest_save(f, b); }
 static int ol_an_save_ae(const void *a, ol_buf_t *b) { return ol_an_autoenc_save(a, b); }
 static int ol_an_save_slo(const void *s, ol_buf_t *b) { return ol_an_slo_save(s, b); }
@@ -216,6 +217,7 @@ int ol_an_persist_save(ol_analyzer_t *an)
                 ol_an_wr_u32(&v, g->win_n[j]);
             }
             ol_an_wr_sub(&v, ol_an_save_uni, g->uni);
+            ol_an_wr_sub(&v, ol_an_save_lathist, g->lat);
         }
         ol_an_wr_seal(&v, 0);
         if ((e = ol_an_put(an, "baseline", &k, &v)) != OL_OK) rc = e;
@@ -297,6 +299,11 @@ static int ol_an_load_baseline(void *arg, ol_slice_t key, ol_slice_t value, uint
     }
     const char *magic = key.ptr[0] == 'r' ? "OANR" : key.ptr[0] == 'v' ? "OANV" : "OANO";
     ol_an_rd_t r = ol_an_rd_sealed(value, magic, key.ptr[0] == 'r' ? OL_AN_SERIES_VERSION : OL_AN_BLOB_VERSION);
+    bool has_lat = true;
+    if (r.rc != OL_OK && key.ptr[0] == 'r') { /* version 2: no pooled latency yet, it learns afresh */
+        r = ol_an_rd_sealed(value, magic, 2);
+        has_lat = false;
+    }
     if (ol_an_rd_u64(&r) != an->opt.step_ns || r.rc != OL_OK) { /* another resolution: learn afresh */
         c->bad++;
         return 0;
@@ -308,6 +315,7 @@ static int ol_an_load_baseline(void *arg, ol_slice_t key, ol_slice_t value, uint
         ol_an_watch_t w[OL_AN_M__COUNT];
         ol_an_sig_t cnt[OL_AN_M__COUNT];
         ol_an_uni_t *u[OL_AN_M__COUNT] = {0};
+        ol_an_lathist_t *lh[OL_AN_M__COUNT] = {0};
         for (uint32_t m = 0; m < OL_AN_M__COUNT; m++) {
             ol_an_rd_watch(&r, &w[m]);
             cnt[m].p0 = ol_an_rd_f64(&r);
@@ -323,13 +331,21 @@ static int ol_an_load_baseline(void *arg, ol_slice_t key, ol_slice_t value, uint
                 r.rc = OL_CORRUPT;
             ol_slice_t blob = ol_an_rd_bytes(&r, OL_STATE_MAX_VALUE);
             if (r.rc == OL_OK && ol_an_uni_load(blob, &u[m]) != OL_OK) r.rc = OL_CORRUPT;
+            if (has_lat) {
+                ol_slice_t lb = ol_an_rd_bytes(&r, OL_STATE_MAX_VALUE);
+                if (r.rc == OL_OK && (lb.len != 0) != (m == OL_AN_M_LATENCY)) r.rc = OL_CORRUPT;
+                if (r.rc == OL_OK && lb.len && ol_an_lathist_load(lb, &lh[m]) != OL_OK) r.rc = OL_CORRUPT;
+            }
         }
         uint32_t ser = r.rc == OL_OK && r.left == 0 && svc != OL_AN_NONE && scope <= OL_AN_SCOPE_EDGE
                            ? (scope == OL_AN_SCOPE_SERVICE ? an->svcs[svc].series[0]
                                                            : ol_an_series_find(an, svc, scope, kind, name, true))
                            : OL_AN_NONE;
         if (ser == OL_AN_NONE) {
-            for (uint32_t m = 0; m < OL_AN_M__COUNT; m++) ol_an_uni_destroy(u[m]);
+            for (uint32_t m = 0; m < OL_AN_M__COUNT; m++) {
+                ol_an_uni_destroy(u[m]);
+                ol_an_lathist_destroy(lh[m]);
+            }
             c->bad++;
             return 0;
         }
@@ -337,6 +353,10 @@ static int ol_an_load_baseline(void *arg, ol_slice_t key, ol_slice_t value, uint
             ol_an_sig_t *g = &an->sigs[an->series[ser].sig[m]];
             ol_an_uni_destroy(g->uni);
             g->uni = u[m];
+            if (lh[m]) {
+                ol_an_lathist_destroy(g->lat);
+                g->lat = lh[m];
+            }
             g->w = w[m];
             g->p0 = cnt[m].p0;
             g->p0_weight = cnt[m].p0_weight;

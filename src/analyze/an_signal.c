@@ -38,7 +38,21 @@ int ol_an_sig_init(ol_analyzer_t *an, ol_an_sig_t *s)
     ol_an_uni_options_t o = {.params = &an->params, .kind = ol_an_sig_kind[s->metric],
                              .step_ns = (int64_t)an->opt.step_ns, .warmup = an->opt.warmup};
     s->disp = 1;
-    return ol_an_uni_create(&o, &s->uni);
+    if (s->metric == OL_AN_M_LATENCY && ol_an_lathist_create(&s->lat) != OL_OK) return OL_NOMEM;
+    int rc = ol_an_uni_create(&o, &s->uni);
+    if (rc != OL_OK) {
+        ol_an_lathist_destroy(s->lat);
+        s->lat = NULL;
+    }
+    return rc;
+}
+
+void ol_an_sig_free(ol_an_sig_t *s)
+{
+    ol_an_uni_destroy(s->uni);
+    ol_an_lathist_destroy(s->lat);
+    s->uni = NULL;
+    s->lat = NULL;
 }
 
 /* The practical floor: is v against base a change anyone would act on? */
@@ -94,6 +108,7 @@ typedef struct ol_an_count {
     double dec;    /* -log10 of the tail bound of the rarest window */
     double share;  /* that window's events / requests, or requests / expected (NaN: none) */
     double k, n;   /* its events and requests, or requests and expected requests */
+    double dec_rest; /* -log10 of the tail bound of the window without its step of most events */
     double steps;  /* its length */
     int8_t dir;    /* +1 more than expected, -1 fewer (only request rates go down) */
 } ol_an_count_t;
@@ -110,16 +125,23 @@ static void ol_an_count_window(ol_an_sig_t *g, uint64_t k, uint64_t n, bool pois
     g->win_i = (g->win_i + 1) % OL_AN_WIN;
     *open = *settle = (ol_an_count_t){.dec = -1, .share = NAN};
     double e = 0, m = 0;
+    uint32_t top = 0; /* the step of most events so far */
     for (uint32_t j = 1; j <= OL_AN_WIN; j++) { /* newest first */
         uint32_t i = (g->win_i + OL_AN_WIN - j) % OL_AN_WIN;
         e += g->win_e[i];
         m += g->win_n[i];
+        if (j == 1 || g->win_e[i] > g->win_e[top]) top = i;
         if (j != OL_AN_WIN_SHORT && j != OL_AN_WIN_MID && j != OL_AN_WIN) continue;
         ol_an_count_t c = {.k = e, .n = poisson ? m / 100 : m, .steps = j, .dir = 1};
+        double rk = e - g->win_e[top], rn = (m - g->win_n[top]) / (poisson ? 100 : 1);
         if (poisson) {
             c.dec = ol_an_poisson_decades(c.k, c.n) / g->disp;
             c.dir = c.k >= c.n ? 1 : -1;
-        } else c.dec = g->p0_weight >= 200 ? ol_an_binom_decades(c.k, c.n, g->p0) : 0;
+            c.dec_rest = (rk >= rn) == (c.dir > 0) ? ol_an_poisson_decades(rk, rn) / g->disp : 0;
+        } else {
+            c.dec = g->p0_weight >= 200 ? ol_an_binom_decades(c.k, c.n, g->p0) : 0;
+            c.dec_rest = g->p0_weight >= 200 ? ol_an_binom_decades(rk, rn, g->p0) : 0;
+        }
         c.share = c.n > 0 ? c.k / c.n : NAN;
         if (c.dec > open->dec) *open = c;
         if (j < OL_AN_WIN && c.dec > settle->dec) *settle = c;
@@ -152,7 +174,9 @@ static bool ol_an_count_matters(uint8_t metric, const ol_an_count_t *c, double p
 
 /* The count path's life cycle (the watch's scale is -1 while it owns the
  * watch): a candidate at 1e-6 with the floor met, confirmed by two more
- * steps at 1e-3 in the same direction, closed after OL_AN_SETTLE steps
+ * steps at 1e-3 in the same direction, the last of them rare at 1e-3
+ * without its window's step of most events too (the windows remember a
+ * one-step burst for minutes; evidence must span steps), closed after OL_AN_SETTLE steps
  * whose 1- and 5-minute windows are no longer rarer than 1e-2 or below the
  * floor. `at` is the verdict an anomaly opens or is updated with (score
  * and deviation filled in here). True when the path handled the step. */
@@ -182,6 +206,10 @@ static bool ol_an_count_life(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_seri
             return true;
         }
         if (++w->count < OL_AN_CONFIRM) return true;
+        if (c->dec_rest < 3) { /* one step's burst (a pause, a retry storm of seconds) is not a change */
+            *w = (ol_an_watch_t){0};
+            return true;
+        }
         {
             uint32_t idx = ol_an_anom_open(an, x->svc, g->metric, det, x->scope, x->kind,
                                            ol_slice((const uint8_t *)x->name, x->name_len), at, share, w->since_ns);
@@ -267,7 +295,12 @@ static bool ol_an_rate_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_serie
  * against the share p0 learned while normal. A p95 that flips between
  * two modes (cache hits and model calls) keeps that share steady; a
  * dependency that slows everything, or one route of several, moves it.
- * tau is frozen with the baseline when a candidate starts. */
+ * The baseline is the larger of uni's seasonal expectation of a step's
+ * p95 and the p95 of the requests of about the last hour (lathist.h,
+ * learned while normal): a step's p95 is near its slowest request when it
+ * holds few, so at night uni's expectation sinks with traffic and the
+ * pooled p95 holds; by day uni's follows the season. tau is frozen with
+ * the baseline when a candidate starts. */
 static double ol_an_lat_tau(double base) { return fmax(1.25 * base, base + 5.0); }
 
 static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t,
@@ -278,8 +311,13 @@ static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
         if (idx != OL_AN_NONE) ol_an_anom_close(an, idx, t);
         g->w = (ol_an_watch_t){0};
     }
-    if (g->w.st == OL_AN_ST_IDLE && x->in_step && isfinite(out->value) && out->expected > 0)
-        g->base = out->expected;
+    if (g->w.st == OL_AN_ST_IDLE && x->in_step) {
+        double pooled = g->lat && ol_an_lathist_weight(g->lat) >= OL_AN_LAT_POOL_MIN
+                            ? ol_an_lathist_quantile(g->lat, 0.95)
+                            : NAN;
+        double step = isfinite(out->value) && out->expected > 0 && isfinite(out->expected) ? out->expected : NAN;
+        if (isfinite(pooled) || isfinite(step)) g->base = fmax(isfinite(pooled) ? pooled : 0, isfinite(step) ? step : 0);
+    }
     double base = g->w.st == OL_AN_ST_IDLE ? g->base : g->w.base;
     double tau = ol_an_lat_tau(base);
     uint64_t n = 0, k = 0;
@@ -304,7 +342,13 @@ static void ol_an_lat_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
             ol_an_explain(an, &an->anoms[idx]);
         }
     }
-    if (idle && g->w.st == OL_AN_ST_IDLE) ol_an_count_learn(g, k, n);
+    if (idle && g->w.st == OL_AN_ST_IDLE) {
+        ol_an_count_learn(g, k, n);
+        if (g->lat) {
+            ol_an_lathist_decay(g->lat, exp2(-(double)an->opt.step_ns / 1e9 / OL_AN_LAT_HALF_LIFE_S));
+            if (x->in_step) ol_an_lathist_add(g->lat, x->dur);
+        }
+    }
 }
 
 static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series_t *x, int64_t t, double v)

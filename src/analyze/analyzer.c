@@ -181,7 +181,7 @@ uint32_t ol_an_series_find(ol_analyzer_t *an, uint32_t svc, uint8_t scope, uint8
         g->series = an->n_series;
         g->metric = m;
         if (ol_an_sig_init(an, g) != OL_OK) {
-            for (uint8_t k = 0; k < m; k++) ol_an_uni_destroy(an->sigs[an->n_sigs + k].uni);
+            for (uint8_t k = 0; k < m; k++) ol_an_sig_free(&an->sigs[an->n_sigs + k]);
             ol_free(OL_MEM_ANALYZE, x->name, x->name_len + 1);
             return OL_AN_NONE;
         }
@@ -536,7 +536,7 @@ void ol_analyzer_destroy(ol_analyzer_t *an)
     for (uint32_t i = 0; i < an->n_series; i++)
         ol_free(OL_MEM_ANALYZE, an->series[i].name, an->series[i].name_len + 1);
     ol_free(OL_MEM_ANALYZE, an->series, (size_t)an->cap_series * sizeof *an->series);
-    for (uint32_t i = 0; i < an->n_sigs; i++) ol_an_uni_destroy(an->sigs[i].uni);
+    for (uint32_t i = 0; i < an->n_sigs; i++) ol_an_sig_free(&an->sigs[i]);
     ol_free(OL_MEM_ANALYZE, an->sigs, (size_t)an->cap_sigs * sizeof *an->sigs);
     for (uint32_t i = 0; i < an->n_slos; i++) {
         ol_an_slo_destroy(an->slos[i].slo);

@@ -18,6 +18,7 @@
 #include "analyze/autoenc.h"
 #include "analyze/forecast.h"
 #include "analyze/iforest.h"
+#include "analyze/lathist.h"
 #include "analyze/uni.h"
 
 #define OL_AN_NONE UINT32_MAX
@@ -80,6 +81,8 @@ typedef struct ol_an_watch {
 #define OL_AN_WIN 90u      /* steps in the long count window (15 minutes at 10 s) */
 #define OL_AN_WIN_MID 30u  /* ... the middle one (5 minutes) */
 #define OL_AN_WIN_SHORT 6u /* ... and the short one (1 minute) */
+#define OL_AN_LAT_HALF_LIFE_S 3600.0 /* of the pooled latency histogram */
+#define OL_AN_LAT_POOL_MIN 40.0      /* requests pooled before its p95 is used */
 
 /* One detector signal: a metric of a service, an operation or an edge. */
 typedef struct ol_an_sig {
@@ -99,8 +102,11 @@ typedef struct ol_an_sig {
      * rates (a Poisson test) requests and the expected requests x 100 */
     uint32_t win_e[OL_AN_WIN], win_n[OL_AN_WIN];
     uint32_t win_i;
-    /* latency only: the p95 baseline (uni's expected) of the last normal step */
+    /* latency only: the p95 baseline of the last normal step (the larger of
+     * uni's expected and the pooled p95), and the requests' latencies
+     * pooled while normal (lathist.h), whose p95 does not sink with traffic */
     double base;
+    ol_an_lathist_t *lat;
     ol_an_watch_t w;
     ol_an_verdict_t last; /* the last step's combined verdict (score = max of the parts) */
     bool has_last;
@@ -241,6 +247,7 @@ void ol_an_count_now(const ol_analyzer_t *an, uint64_t *warm, uint64_t *open, ui
  * the SLOs of that service. */
 void ol_an_step_service(ol_analyzer_t *an, uint32_t svc, int64_t t_ns);
 int ol_an_sig_init(ol_analyzer_t *an, ol_an_sig_t *s);
+void ol_an_sig_free(ol_an_sig_t *s);
 
 /* an_incident.c */
 uint32_t ol_an_anom_open(ol_analyzer_t *an, uint32_t svc, uint8_t signal, uint8_t det, uint8_t scope,

@@ -1,10 +1,11 @@
 /*
  * fuzz_an_blob.c - the detector state loaders of src/analyze (uni, CUSUM,
- * BOCPD, Holt-Winters, SLO, isolation forest, autoencoder) over arbitrary
+ * BOCPD, Holt-Winters, SLO, isolation forest, autoencoder, the pooled
+ * latency histogram) over arbitrary
  * bytes: a stored baseline is read back from disk or from shared state, so
  * a damaged one must be refused, never crash or poison the detector.
  *
- * Input: byte 0 picks the loader (mod 7), byte 1 the mode, the rest is the
+ * Input: byte 0 picks the loader (mod 8), byte 1 the mode, the rest is the
  * blob:
  *   odd:  the blob as is (exercises size, CRC, magic and version checks);
  *   even: the trailing 4 bytes are replaced by the CRC-32C of the bytes
@@ -33,11 +34,12 @@
 #include "analyze/changepoint.h"
 #include "analyze/forecast.h"
 #include "analyze/iforest.h"
+#include "analyze/lathist.h"
 #include "analyze/slo.h"
 #include "analyze/uni.h"
 #include "core/util.h"
 
-enum { FZ_UNI, FZ_CUSUM, FZ_BOCPD, FZ_FC, FZ_SLO, FZ_IFOREST, FZ_AUTOENC, FZ__COUNT };
+enum { FZ_UNI, FZ_CUSUM, FZ_BOCPD, FZ_FC, FZ_SLO, FZ_IFOREST, FZ_AUTOENC, FZ_LATHIST, FZ__COUNT };
 
 /* Update inputs: finite, huge, tiny, missing and infinite values. */
 static const double fz_values[] = {0.5, 1.5, -3, NAN, 1e6, 2.5, -1e-3, 1e300, 100, INFINITY, 0.25, -1e150, 7, 7, 7};
@@ -62,6 +64,7 @@ static int fz_load(int kind, ol_slice_t b, void **out)
     case FZ_FC: return ol_an_fc_load(b, (ol_an_fc_t **)out);
     case FZ_SLO: return ol_an_slo_load(b, (ol_an_slo_t **)out);
     case FZ_IFOREST: return ol_an_iforest_load(b, (ol_an_iforest_t **)out);
+    case FZ_LATHIST: return ol_an_lathist_load(b, (ol_an_lathist_t **)out);
     default: return ol_an_autoenc_load(b, (ol_an_autoenc_t **)out);
     }
 }
@@ -75,6 +78,7 @@ static int fz_save(int kind, const void *d, ol_buf_t *out)
     case FZ_FC: return ol_an_fc_save(d, out);
     case FZ_SLO: return ol_an_slo_save(d, out);
     case FZ_IFOREST: return ol_an_iforest_save(d, out);
+    case FZ_LATHIST: return ol_an_lathist_save(d, out);
     default: return ol_an_autoenc_save(d, out);
     }
 }
@@ -88,6 +92,7 @@ static void fz_destroy(int kind, void *d)
     case FZ_FC: ol_an_fc_destroy(d); break;
     case FZ_SLO: ol_an_slo_destroy(d); break;
     case FZ_IFOREST: ol_an_iforest_destroy(d); break;
+    case FZ_LATHIST: ol_an_lathist_destroy(d); break;
     default: ol_an_autoenc_destroy(d); break;
     }
 }
@@ -117,6 +122,13 @@ static int fz_update(int kind, void *d, size_t i, int64_t t)
         if (rule < -1 || rule >= (int)o->n_rules || rule != ol_an_slo_firing(d)) abort();
         if (isnan(v.value) || v.value < 0 || !(ol_an_slo_budget_remaining(d) <= 1)) abort(); /* burn rates */
         return rc;
+    }
+    case FZ_LATHIST: { /* a value and a decay; quantiles ordered, finite once weighted */
+        ol_an_lathist_add_value(d, x, 1);
+        ol_an_lathist_decay(d, i % 3 ? 0.99 : fz_val(i + 1));
+        double q50 = ol_an_lathist_quantile(d, 0.5), q95 = ol_an_lathist_quantile(d, 0.95);
+        if (ol_an_lathist_weight(d) > 0 ? !(q50 <= q95 && q50 > 0 && isfinite(q95)) : !isnan(q95)) abort();
+        return OL_OK;
     }
     case FZ_IFOREST:
     case FZ_AUTOENC: {
@@ -246,6 +258,7 @@ static void fz_seed(const char *dir, const char *name, int kind, void *d, uint32
         case FZ_FC: ol_an_fc_update(d, t, x, &v); break;
         case FZ_SLO: ol_an_slo_update(d, t, i > 250 && i < 280 ? 80 : 1000 - i % 3, 1000, &v, NULL); break;
         case FZ_IFOREST: ol_an_iforest_update(d, t, vec, true, &v, NULL); break;
+        case FZ_LATHIST: ol_an_lathist_add_value(d, x * 3, 1 + i % 4); break;
         default: ol_an_autoenc_update(d, t, vec, true, &v, NULL, NULL); break;
         }
     }
@@ -297,6 +310,9 @@ static void fz_write_seeds(const char *dir)
     fz_seed(dir, "iforest", FZ_IFOREST, d, 300);
     if (ol_an_iforest_create(&io, (ol_an_iforest_t **)&d) != OL_OK) exit(1);
     fz_seed(dir, "iforest-young", FZ_IFOREST, d, 10);
+
+    if (ol_an_lathist_create((ol_an_lathist_t **)&d) != OL_OK) exit(1);
+    fz_seed(dir, "lathist", FZ_LATHIST, d, 300);
 
     ol_an_autoenc_options_t ao = {.dim = 3, .replay = 16, .warmup = 50};
     if (ol_an_autoenc_create(&ao, (ol_an_autoenc_t **)&d) != OL_OK) exit(1);

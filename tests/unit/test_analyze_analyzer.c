@@ -434,6 +434,39 @@ static void test_latency_burst_over_stays_closed(void)
     fixture_close(&f);
 }
 
+/* A day of 30 requests a step, a night of one every few steps, the same
+ * latency all along: nothing is anomalous. A step's p95 at night is its
+ * one request, nearer the median than the p95; a slow threshold that
+ * followed it sank, and a fifth of the night's requests were "slow".
+ * Then a real slowdown at night (3x for 20 minutes) is still found. */
+static void test_quiet_night_latency(void)
+{
+    fixture_t f;
+    fixture_open(&f);
+    uint64_t rng = 23, b0 = T0 / STEP_NS, b = b0;
+    const uint64_t day = 8640;
+    for (; b < b0 + 2 * day; b++) {
+        double phase = 2 * M_PI * (double)((b - b0) % day) / (double)day;
+        double rate = 0.3 + 30 * pow(fmax(0, sin(phase)), 2);
+        cell(f.an, "checkout", false, 2, "PlaceOrder", b, poisson(&rng, rate), 0, &rng, 17);
+        ol_analyzer_run(f.an, true);
+    }
+    CHECK_EQ_INT(count_anomalies(f.an, "checkout", "latency", "", NULL, NULL), 0);
+    uint64_t night = b + (uint64_t)(0.6 * day); /* well into the trough */
+    for (; b < night; b++) {
+        double phase = 2 * M_PI * (double)((b - b0) % day) / (double)day;
+        cell(f.an, "checkout", false, 2, "PlaceOrder", b, poisson(&rng, 0.3 + 30 * pow(fmax(0, sin(phase)), 2)), 0, &rng, 17);
+        ol_analyzer_run(f.an, true);
+    }
+    CHECK_EQ_INT(count_anomalies(f.an, "checkout", "latency", "", NULL, NULL), 0);
+    for (; b < night + 120; b++) {
+        cell(f.an, "checkout", false, 2, "PlaceOrder", b, poisson(&rng, 0.3), 0, &rng, 51);
+        ol_analyzer_run(f.an, true);
+    }
+    CHECK(count_anomalies(f.an, "checkout", "latency", "", NULL, NULL) >= 1);
+    fixture_close(&f);
+}
+
 static void test_restart_keeps_baselines_and_open_anomaly(void)
 {
     char dir[] = "/tmp/olly-an-XXXXXX";
@@ -533,6 +566,7 @@ int main(void)
     RUN(test_low_volume_surge);
     RUN(test_burst_over_stays_closed);
     RUN(test_latency_burst_over_stays_closed);
+    RUN(test_quiet_night_latency);
     RUN(test_surge_origin_is_entry);
     RUN(test_unreachable_callee_is_origin);
     RUN(test_traffic_alone_alerts_from_twice);

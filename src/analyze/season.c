@@ -9,6 +9,7 @@
  */
 #include "analyze/season.h"
 
+#include <float.h>
 #include <math.h>
 
 #define DAY_NS 86400000000000LL
@@ -68,6 +69,10 @@ static double slot_level(const ol_an_season_t *s, uint32_t slot)
     return s->cnt[slot] >= TRUST_DAYS ? median_f(s->val[slot], s->cnt[slot]) : NAN;
 }
 
+/* Rings hold floats: a finite double beyond their range is held at its
+ * edge (a load refuses infinities), NaN stays NaN. */
+static float season_f32(double v) { return isnan(v) ? NAN : (float)fmax(fmin(v, FLT_MAX), -FLT_MAX); }
+
 static void push(float *ring, uint8_t *cnt, uint8_t *head, uint32_t cap, float v)
 {
     ring[*head] = v;
@@ -86,7 +91,7 @@ static void fold_day(ol_an_season_t *s)
         for (uint32_t i = h * s->slots / 24; i < (h + 1) * s->slots / 24 && n < OL_AN_SEASON_BUF; i++)
             if (!isnan(s->res[i])) v[n++] = s->res[i];
         uint32_t c = wd * 24 + h;
-        if (n) push(s->wk[c], &s->wcnt[c], &s->whead[c], OL_AN_SEASON_WEEKS, (float)median_f(v, n));
+        if (n) push(s->wk[c], &s->wcnt[c], &s->whead[c], OL_AN_SEASON_WEEKS, season_f32(median_f(v, n)));
     }
     for (uint32_t i = 0; i < OL_AN_SEASON_SLOTS; i++) s->res[i] = NAN;
     s->res_day = -1;
@@ -103,8 +108,8 @@ static void close_slot(ol_an_season_t *s)
         s->res_day = day;
     }
     double lvl = slot_level(s, slot);
-    if (!isnan(lvl)) s->res[slot] = (float)(v - lvl);
-    push(s->val[slot], &s->cnt[slot], &s->head[slot], OL_AN_SEASON_DAYS, (float)v);
+    if (!isnan(lvl)) s->res[slot] = season_f32(v - lvl);
+    push(s->val[slot], &s->cnt[slot], &s->head[slot], OL_AN_SEASON_DAYS, season_f32(v));
 }
 
 static void learn_step(ol_an_season_t *s, int64_t t_ns)

@@ -37,6 +37,7 @@
  */
 #include "analyze/uni.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "analyze/calib.h"
@@ -345,7 +346,7 @@ static void ring_push(ol_an_uni_t *u, double value, double seas)
     uint32_t h = u->rhead;
     if (u->rn == u->prm.window && !isnan(u->sring[h])) u->nseas--;
     u->ring[h] = value;
-    u->sring[h] = (float)seas;
+    u->sring[h] = isnan(seas) ? NAN : (float)fmax(fmin(seas, FLT_MAX), -FLT_MAX); /* load refuses infinities */
     if (!isnan(seas)) u->nseas++;
     u->rhead = (h + 1) % u->prm.window;
     if (u->rn < u->prm.window) u->rn++;

@@ -375,19 +375,27 @@ static void ol_an_sig_step(ol_analyzer_t *an, ol_an_sig_t *g, const ol_an_series
 
     ol_an_watch_t *w = &g->w;
     bool up_only = g->metric != OL_AN_M_REQUESTS;
+    /* an error ratio's robust deviation ignores how few requests it is of:
+     * against a baseline of 0 errors, 3 errors among 80 requests at a
+     * learned 0.5% are "+20,000 deviations" and happen every day, so
+     * the step's errors must also be rare for the learned error
+     * probability (1e-3 to start, 1e-2 to confirm) */
+    double err_dec = g->metric == OL_AN_M_ERRORS && x->in_step && g->p0_weight >= 200
+                         ? ol_an_binom_decades((double)x->errors, (double)x->requests, g->p0)
+                         : INFINITY;
     double z = w->scale > 0 ? (v - w->base) / w->scale * w->dir : 0;
     switch (w->st) {
     case OL_AN_ST_IDLE: {
         if (raw < OL_AN_OPEN_SCORE || out.det == OL_AN_DET_NOVELTY || fabs(out.deviation) < OL_AN_OPEN_Z) return;
         int8_t dir = out.deviation > 0 ? 1 : -1;
         if (up_only && dir < 0) return;
-        if (!ol_an_matters(an, g->metric, v, out.expected, x->errors)) return;
+        if (!ol_an_matters(an, g->metric, v, out.expected, x->errors) || err_dec < 3) return;
         *w = (ol_an_watch_t){.st = OL_AN_ST_CANDIDATE, .dir = dir, .count = 1, .base = out.expected,
                              .scale = fabs(v - out.expected) / fabs(out.deviation), .since_ns = t};
         break;
     }
     case OL_AN_ST_CANDIDATE:
-        if (z < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors)) {
+        if (z < OL_AN_HOLD_Z || !ol_an_matters(an, g->metric, v, w->base, x->errors) || err_dec < 2) {
             *w = (ol_an_watch_t){0};
             return;
         }

@@ -467,6 +467,33 @@ static void test_quiet_night_latency(void)
     fixture_close(&f);
 }
 
+/* 0.6% errors at 60 requests a step for two days: a step's 2 or 3 errors
+ * are "+20,000 robust deviations" against a median of 0 errors but not
+ * rare for the error probability; nothing opens. Errors at 20% do. */
+static void test_sparse_errors_stay_quiet(void)
+{
+    fixture_t f;
+    fixture_open(&f);
+    uint64_t rng = 41, b0 = T0 / STEP_NS, b = b0;
+    char names[16][16];
+    for (int i = 0; i < 16; i++) snprintf(names[i], sizeof names[i], "op-%d", i);
+    for (; b < b0 + 2 * 8640; b++) {
+        for (int i = 0; i < 16; i++) {
+            uint64_t n = poisson(&rng, 30 + 4 * i);
+            cell(f.an, "cart", false, 2, names[i], b, n, binom(&rng, n, 0.003 + 0.0003 * i), &rng, 5);
+        }
+        ol_analyzer_run(f.an, true);
+    }
+    CHECK_EQ_INT(count_anomalies(f.an, "cart", "errors", "", NULL, NULL), 0);
+    for (uint64_t end = b + 30; b < end; b++) {
+        uint64_t n = poisson(&rng, 60);
+        cell(f.an, "cart", false, 2, "op-0", b, n, binom(&rng, n, 0.2), &rng, 5);
+        ol_analyzer_run(f.an, true);
+    }
+    CHECK(count_anomalies(f.an, "cart", "errors", "", NULL, NULL) >= 1);
+    fixture_close(&f);
+}
+
 static void test_restart_keeps_baselines_and_open_anomaly(void)
 {
     char dir[] = "/tmp/olly-an-XXXXXX";
@@ -567,6 +594,7 @@ int main(void)
     RUN(test_burst_over_stays_closed);
     RUN(test_latency_burst_over_stays_closed);
     RUN(test_quiet_night_latency);
+    RUN(test_sparse_errors_stay_quiet);
     RUN(test_surge_origin_is_entry);
     RUN(test_unreachable_callee_is_origin);
     RUN(test_traffic_alone_alerts_from_twice);
